@@ -1,0 +1,30 @@
+// `custos init`: create a new embedded (or PostgreSQL-backed) installation.
+import type { Command } from 'commander';
+import { initInstallation } from '../../host/index.ts';
+import { globalsOf, print, readPassphrase, type CliIo } from '../context.ts';
+
+export function registerInit(program: Command, io: CliIo): void {
+  program
+    .command('init')
+    .description('create the data directory, root key, database, the default workspace and an admin token')
+    .option('--workspace <id>', 'id of the first workspace', 'default')
+    .option('--passphrase', 'derive the root key from a passphrase (CUSTOS_PASSPHRASE or --passphrase-file) instead of a key file')
+    .option('--json', 'print {"dataDir","workspace","adminToken"}')
+    .action(async (opts: { workspace: string; passphrase?: boolean; json?: boolean }, cmd: Command) => {
+      const g = globalsOf(cmd);
+      const passphrase = opts.passphrase === true ? readPassphrase(g, io) : undefined;
+      const result = await initInstallation({
+        dataDir: g.data,
+        workspace: opts.workspace,
+        ...(g.databaseUrl === undefined ? {} : { databaseUrl: g.databaseUrl }),
+        ...(opts.passphrase === true ? { passphrase: passphrase ?? '' } : {}),
+      });
+      if (opts.json === true) {
+        // The bootstrap token is printed exactly once, here, on purpose.
+        io.stdout.write(`${JSON.stringify(result)}\n`);
+        return;
+      }
+      print(io, `Initialized Custos in ${result.dataDir} (workspace ${result.workspace}).`);
+      io.stdout.write(`Admin bootstrap token (shown once, store it safely):\n  ${result.adminToken}\n`);
+    });
+}
