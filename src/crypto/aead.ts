@@ -15,7 +15,8 @@ export const GCM_TAG_BYTES = 16;
 export type AesKey = Uint8Array | KeyObject;
 
 function checkKey(key: AesKey): void {
-  const size = key instanceof Uint8Array ? key.length : key.type === 'secret' ? key.symmetricKeySize : undefined;
+  const size =
+    key instanceof Uint8Array ? key.length : key.type === 'secret' ? key.symmetricKeySize : undefined;
   if (size !== AES_KEY_BYTES) {
     throw new CustosError('CRYPTO_INVALID_KEY', 'AES-256 key must be 32 bytes', {
       details: { field: 'key', rule: 'length 32' },

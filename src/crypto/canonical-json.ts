@@ -2,12 +2,17 @@
 // Keys sorted by UTF-16 code units, ECMAScript number serialization, minimal string escaping.
 import { CustosError } from '../errors/index.ts';
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 function fail(path: string, rule: string): never {
-  throw new CustosError('CRYPTO_CANONICAL_JSON_INVALID', `Value at ${path || '/'} cannot be canonicalized: ${rule}`, {
-    details: { field: path || '/', rule },
-  });
+  throw new CustosError(
+    'CRYPTO_CANONICAL_JSON_INVALID',
+    `Value at ${path || '/'} cannot be canonicalized: ${rule}`,
+    {
+      details: { field: path || '/', rule },
+    },
+  );
 }
 
 function serialize(value: unknown, path: string, out: string[], depth: number): void {
@@ -32,10 +37,12 @@ function serialize(value: unknown, path: string, out: string[], depth: number): 
     case 'object': {
       if (Array.isArray(value)) {
         out.push('[');
-        value.forEach((v: unknown, i) => {
+        // An index loop, not forEach: forEach skips the holes of a sparse array, which would serialize
+        // [1, , 3] as [1,3]; here a hole reads as undefined and is rejected.
+        for (let i = 0; i < value.length; i++) {
           if (i > 0) out.push(',');
-          serialize(v, `${path}/${i}`, out, depth + 1);
-        });
+          serialize(value[i], `${path}/${i}`, out, depth + 1);
+        }
         out.push(']');
         return;
       }

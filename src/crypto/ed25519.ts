@@ -1,5 +1,12 @@
 // Ed25519 key pairs, signatures and encodings (raw 32-byte keys, PEM SPKI/PKCS#8), on node:crypto.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { CustosError } from '../errors/index.ts';
 
 export interface Ed25519KeyPair {
@@ -22,7 +29,11 @@ export function ed25519FromSeed(seed: Uint8Array): Ed25519KeyPair {
       details: { field: 'seed', rule: 'length 32' },
     });
   }
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 

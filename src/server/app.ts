@@ -76,20 +76,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (err instanceof CustosError) return sendProblem(reply, request, err);
     const fe = err as { statusCode?: number; code?: string };
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const code = fe.statusCode === 413 ? 'INPUT_INVALID' : 'INPUT_INVALID';
+      const code = fe.statusCode === 413 ? 'INPUT_TOO_LARGE' : 'INPUT_INVALID';
       return sendProblem(
         reply.code(fe.statusCode),
         request,
-        new CustosError(code, 'The request is malformed', { details: { field: 'body', rule: fe.code ?? 'valid request' } }),
+        new CustosError(code, 'The request is malformed', {
+          details: { field: 'body', rule: fe.code ?? 'valid request' },
+        }),
       );
     }
     options.host.logger.error('unexpected error', { err, requestId: request.id });
     return sendProblem(reply, request, err);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new CustosError('NOT_FOUND', 'No such route', { details: { field: 'url', rule: 'known route' } })),
+    sendProblem(
+      reply,
+      request,
+      new CustosError('NOT_FOUND', 'No such route', { details: { field: 'url', rule: 'known route' } }),
+    ),
   );
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', () => ({ status: 'ok' }));
   for (const route of ROUTES) await app.register(route(options.host));
   return app;
 }
