@@ -1,6 +1,7 @@
 // The contract between the durable runtime (which schedules, persists and retries steps) and the
 // step executors (which do one step's work). Neither side depends on the other's internals.
 import type { JsonValue } from '../crypto/index.ts';
+import type { AiModel, PromptGuardResult, PromptPolicyMode } from '../egress/index.ts';
 import type { AuditSink } from '../ledger/index.ts';
 import type { Logger } from '../observe/index.ts';
 
@@ -23,13 +24,34 @@ export interface StepServices {
   readonly records: RecordAccess;
   /** Start a child run and wait for its result (subflow steps). */
   readonly subflow: (workflow: string, input: JsonValue, signal: AbortSignal) => Promise<JsonValue>;
+  /**
+   * The AI prompt gate (egress `AiGuard.check` bound to the run's egress context): kill switch,
+   * secret scrubbing, PII block/redact, `ai.prompt.decision` on the ledger. Resolves the prompt to
+   * send; throws EGRESS_AI_BLOCKED / EGRESS_AI_DISABLED.
+   */
+  readonly aiGuard: PromptGuard;
+  /** Clock for delay and approval deadlines; default `new Date()`. */
+  readonly now?: () => Date;
 }
+
+export interface PromptGuard {
+  check(
+    model: AiModel,
+    prompt: string,
+    policy: PromptPolicyMode,
+  ): Promise<PromptGuardResult & { readonly prompt: string }>;
+}
+
+/** A header value revealed only when the request is written (a vault secret); egress `Revealable`. */
+export type HeaderValue = string | { reveal(): string };
 
 export interface ConnectorRequest {
   readonly connector: string;
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path (and query) relative to the connector's base URL; interpolated values are URL-encoded. */
   readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Header values holding secrets stay wrapped until egress writes the request. */
+  readonly headers: Readonly<Record<string, HeaderValue>>;
   readonly body?: JsonValue;
   /** Classification of each body field path, for DLP against the connector's clearance. */
   readonly classifications?: Readonly<Record<string, string>>;
@@ -62,9 +84,30 @@ export interface StepRuntime {
   readonly signal: AbortSignal;
   readonly scope: ExpressionScope;
   readonly services: StepServices;
+  /** Present when the runtime re-invokes a step that was waiting, with what ended the wait. */
+  readonly resume?: StepResume;
 }
+
+/** What ended a wait: a human decision for approval steps, the timer for delay steps. */
+export type StepResume =
+  | {
+      readonly kind: 'approval';
+      readonly decision: 'approved' | 'rejected';
+      /** Opaque id of the deciding actor (never a name or e-mail). */
+      readonly decidedBy: string;
+      readonly decidedAt: string;
+    }
+  | { readonly kind: 'approval-expired'; readonly at: string }
+  | { readonly kind: 'delay'; readonly at: string };
 
 /** What one attempt of a step produced. */
 export type StepOutcome =
   | { readonly kind: 'completed'; readonly output: JsonValue; readonly next?: string }
-  | { readonly kind: 'waiting'; readonly reason: 'approval' | 'delay'; readonly resumeAt?: string };
+  | {
+      readonly kind: 'waiting';
+      readonly reason: 'approval' | 'delay';
+      /** Delay: when to resume. Approval: when the request expires (absent: never). */
+      readonly resumeAt?: string;
+      /** Approval: what to show the deciders (rendered message, approver roles). */
+      readonly request?: JsonValue;
+    };
