@@ -104,7 +104,7 @@ export class KillSwitches {
       time: row.changed_at,
       actor,
       action: engaged ? 'killswitch.engage' : 'killswitch.release',
-      resource: { kind: `killswitch:${kind}`, id },
+      resource: { kind: `killswitch.${kind}`, id },
       outcome: 'success',
     });
     return {

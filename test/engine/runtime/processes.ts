@@ -1,0 +1,108 @@
+// Child processes for crash tests: `custos` CLI commands run with this Node binary, a stub HTTP
+// service that counts calls per Idempotency-Key, and polling helpers.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+const MAIN = join(import.meta.dirname, '../../../src/cli/main.ts');
+
+export interface CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves once stdout contains `text`. */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Spawn `custos …args` (Node's own binary, so the child gets Node 24 like the test). */
+export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      resolve(code);
+    }),
+  );
+  return {
+    child,
+    exited,
+    output: () => `${out}\n--- stderr ---\n${err}`,
+    waitFor: async (text, timeoutMs = 30_000) => {
+      const end = Date.now() + timeoutMs;
+      while (!out.includes(text)) {
+        if (Date.now() > end || child.exitCode !== null) {
+          throw new Error(`process did not print "${text}":\n${out}\n${err}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+/** Run `custos …args` to completion. */
+export async function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string }> {
+  const p = spawnCli(args, env);
+  const code = await p.exited;
+  return { code, out: p.output() };
+}
+
+export interface StubService {
+  readonly url: string;
+  /** Idempotency-Key → number of requests carrying it. */
+  readonly calls: Map<string, number>;
+  readonly traceparents: string[];
+  close(): Promise<void>;
+}
+
+/** An HTTP service answering `{ ok: true }` after `delayMs`, counting calls per Idempotency-Key. */
+export async function startStub(delayMs: number): Promise<StubService> {
+  const calls = new Map<string, number>();
+  const traceparents: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const key = String(req.headers['idempotency-key'] ?? '');
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    traceparents.push(String(req.headers.traceparent ?? ''));
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    }, delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    traceparents,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
