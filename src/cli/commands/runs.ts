@@ -1,5 +1,5 @@
-// `custos runs list|show|retry|cancel`: read the run log and act on runs as the local operator.
-// Only redacted summaries are printed; inputs and outputs stay sealed.
+// `custos runs list|show|retry|cancel|approve|reject`: read the run log and act on runs as the
+// local operator. Only redacted summaries are printed; inputs and outputs stay sealed.
 import type { Command } from 'commander';
 import { RUN_STATUSES } from '../../engine/index.ts';
 import { CustosError } from '../../errors/index.ts';
@@ -9,6 +9,13 @@ import { hostRuntime, positiveInt, printRun, runJson } from './run.ts';
 interface Common {
   readonly workspace: string;
   readonly json?: boolean;
+}
+
+interface DecideOptions extends Common {
+  readonly reason: string;
+  readonly step?: string;
+  readonly wait?: boolean;
+  readonly timeout?: string;
 }
 
 function checkStatus(status: string | undefined): string | undefined {
@@ -21,7 +28,9 @@ function checkStatus(status: string | undefined): string | undefined {
 }
 
 export function registerRuns(program: Command, io: CliIo): void {
-  const runs = program.command('runs').description('list, show, retry and cancel workflow runs');
+  const runs = program
+    .command('runs')
+    .description('list, show, retry, cancel, approve and reject workflow runs');
   runs
     .command('list')
     .description('recent runs, newest first')
@@ -84,6 +93,55 @@ export function registerRuns(program: Command, io: CliIo): void {
               : await runtime.cancel(opts.workspace, runId, host.localActor);
           if (opts.json === true) printJson(io, summary);
           else print(io, `run ${summary.runId} ${summary.status}`);
+        });
+      });
+  }
+  for (const [name, description] of [
+    ['approve', 'approve the approval step a run waits at (not the run you started)'],
+    ['reject', 'reject the approval step a run waits at; the run fails unless the step names onReject'],
+  ] as const) {
+    runs
+      .command(name)
+      .description(description)
+      .argument('<runId>')
+      .requiredOption('--reason <text>', 'why (sealed with the run; the ledger keeps its digest)')
+      .option('--step <id>', 'the approval step meant; refused when the run waits elsewhere')
+      .option('--workspace <id>', 'workspace', 'default')
+      .option('--wait', 'drive the resumed run in this process until it settles, then print its log')
+      .option('--timeout <seconds>', 'with --wait: give up after this long', '300')
+      .option('--json', 'print the run summary (with --wait: the run and its steps) as JSON')
+      .action(async (runId: string, opts: DecideOptions, cmd: Command) => {
+        const timeoutMs = positiveInt(opts.timeout, '--timeout', 300) * 1000;
+        await withHost(cmd, io, async (host) => {
+          const { runtime } = hostRuntime(host);
+          const summary = await runtime.decide({
+            workspaceId: opts.workspace,
+            runId,
+            decision: name,
+            reason: opts.reason,
+            actor: host.localActor,
+            // The local operator holds every role on its own installation; the ledger names it.
+            roles: 'all',
+            ...(opts.step === undefined ? {} : { stepId: opts.step }),
+          });
+          if (opts.wait !== true) {
+            if (opts.json === true) printJson(io, summary);
+            else
+              print(
+                io,
+                `run ${summary.runId} ${name === 'approve' ? 'approved' : 'rejected'}, ${summary.status}`,
+              );
+            return;
+          }
+          const worker = runtime.worker({ pollMs: 20 });
+          worker.start();
+          try {
+            const view = await runtime.wait(opts.workspace, runId, { timeoutMs, pollMs: 20 });
+            if (opts.json === true) printJson(io, runJson(view));
+            else printRun(io, view);
+          } finally {
+            await worker.stop(5_000);
+          }
         });
       });
   }

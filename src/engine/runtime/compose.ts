@@ -1,6 +1,6 @@
 // Wires the runtime for an installation: sealed payloads under the keyring, workflows from the
-// store compiled with the step executors, kill switches, egress, the vault, metrics. One runtime
-// per open store, shared by the API routes, the in-process worker and the CLI.
+// store compiled with the step executors, kill switches, egress, the vault, the encrypting record
+// store, metrics. One runtime per open store, shared by the API routes, the worker and the CLI.
 import type { JsonValue } from '../../crypto/index.ts';
 import { CustosError } from '../../errors/index.ts';
 import { KillSwitches, type DevEgressConfig } from '../../egress/index.ts';
@@ -8,6 +8,7 @@ import type { Keyring } from '../../keys/index.ts';
 import type { AuditSink } from '../../ledger/index.ts';
 import type { Logger } from '../../observe/index.ts';
 import { createMetrics, type Metrics } from '../../observe/metrics.ts';
+import { RecordStore } from '../../privacy/index.ts';
 import { SecretsVault } from '../../secrets/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { RecordAccess } from '../step-contract.ts';
@@ -16,6 +17,7 @@ import { workflowCompiler, type StepExecutor } from './compile.ts';
 import { storeWorkflows } from './deploy.ts';
 import { storeKillSwitches } from './kill-switch.ts';
 import { createPayloadCodec, keyringKeySource } from './payload-codec.ts';
+import { recordAccessFrom } from './records-adapter.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { createServices } from './services.ts';
 import type { WebhookKeys } from './triggers/webhook.ts';
@@ -28,6 +30,7 @@ export interface RuntimeParts {
   readonly logger: Logger;
   /** The step executors; default the engine's `executeStep`. */
   readonly execute?: StepExecutor;
+  /** The record store steps use; default the installation's encrypting RecordStore (records-adapter.ts). */
   readonly records?: (context: StepContext) => RecordAccess;
   readonly devEgress?: DevEgressConfig;
 }
@@ -95,7 +98,9 @@ export function installationRuntime(parts: RuntimeParts): InstallationRuntime {
       vault,
       subflow,
       aiKillSwitch: killSwitches,
-      ...(parts.records === undefined ? {} : { records: parts.records }),
+      records:
+        parts.records ??
+        recordAccessFrom(new RecordStore({ store: parts.store, keyring: parts.keyring, audit: parts.audit })),
       ...(parts.devEgress === undefined ? {} : { devEgress: parts.devEgress }),
     }),
     audit: parts.audit,

@@ -32,6 +32,9 @@ export type { PayloadCodec, PayloadScope, DataKeySource } from './payload-codec.
 export { backoffDelay, retryPolicy, classifyFailure, DEFAULT_RETRY } from './retry.ts';
 export { createRedactor } from './run-log.ts';
 export { isSettled } from './run-control.ts';
+export { decideApproval, MAX_REASON_CHARS } from './approvals.ts';
+export type { ApprovalDeps, ApprovalRequest } from './approvals.ts';
+export { recordAccessFrom, recordSchemaOf, piiCategoryOf } from './records-adapter.ts';
 export { createServices } from './services.ts';
 export type { ServiceDeps } from './services.ts';
 export { parseTraceparent, startTrace, childTraceparent } from './trace.ts';

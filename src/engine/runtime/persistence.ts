@@ -52,6 +52,20 @@ export interface StepEnd {
   readonly nextStep?: string;
 }
 
+/** A decision on the approval attempt a run waits at (see approvals.ts). */
+export interface ApprovalWrite {
+  readonly runId: string;
+  readonly seq: number;
+  readonly attempt: number;
+  /** The attempt's summary as read before deciding; the write is refused if it changed since. */
+  readonly previousSummary: string | null;
+  /** The new summary: the request with the decision (ids and digests only). */
+  readonly summary: string;
+  /** The reason text, sealed under the run's data key. */
+  readonly sealedReason: string;
+  readonly now: string;
+}
+
 export interface RunFilter {
   readonly workspaceId: string;
   readonly workflow?: string;
@@ -421,6 +435,49 @@ export class RunStore {
         .returningAll()
         .executeTakeFirst();
     });
+  }
+
+  /**
+   * Record an approval decision on the waiting attempt and queue the run to resume, in one
+   * transaction. Returns undefined, writing nothing, when the run no longer waits at that attempt
+   * (decided, expired or cancelled meanwhile) or its request has expired.
+   */
+  async decideApproval(write: ApprovalWrite): Promise<RunRow | undefined> {
+    const undecided = new CustosError('RUNTIME_APPROVAL_ALREADY_DECIDED', 'Approval was already decided');
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('runs')
+          .set({ status: 'queued', next_at: write.now, updated_at: write.now })
+          .where('id', '=', write.runId)
+          .where('status', '=', 'waiting')
+          .where('seq', '=', write.seq)
+          .where('attempt', '=', write.attempt)
+          // An expired request is the worker's to resume (as expired), not anyone's to decide.
+          .where('next_at', '>', write.now)
+          .returningAll()
+          .executeTakeFirst();
+        if (row === undefined) return undefined;
+        let q = trx
+          .updateTable('run_steps')
+          .set({ output_summary: write.summary, output: write.sealedReason })
+          .where('run_id', '=', write.runId)
+          .where('seq', '=', write.seq)
+          .where('attempt', '=', write.attempt)
+          .where('status', '=', 'waiting');
+        q =
+          write.previousSummary === null
+            ? q.where('output_summary', 'is', null)
+            : q.where('output_summary', '=', write.previousSummary);
+        const step = await q.executeTakeFirst();
+        // Rolls the run update back: the attempt is not the one the decision was made for.
+        if (step.numUpdatedRows === 0n) throw undecided;
+        return row;
+      });
+    } catch (err) {
+      if (err === undecided) return undefined;
+      throw err;
+    }
   }
 
   /** Re-queue a dead-lettered run (new attempt, fresh retry budget) or a halted one (same attempt). */

@@ -6,6 +6,7 @@ import type { AuditSink } from '../../ledger/index.ts';
 import type { Logger } from '../../observe/index.ts';
 import type { RunLabels, RuntimeMetrics } from '../../observe/metrics.ts';
 import type { StepOutcome, StepResume, StepRuntime } from '../step-contract.ts';
+import { approvalResume, approvalWaitSummary } from './approvals.ts';
 import type { KillSwitchProbe } from './kill-switch.ts';
 import type { ClaimedRun } from './lease.ts';
 import type { PayloadCodec, PayloadScope } from './payload-codec.ts';
@@ -168,7 +169,8 @@ async function loop(state: RunState, deps: DriverDeps, control: DriveControl): P
   } else if (left?.status === 'waiting') {
     // The wait came due: the step runs again, told what ended it, with a fresh retry budget.
     const at = iso(deps.clock());
-    state.resume = left.kind === 'approval' ? { kind: 'approval-expired', at } : { kind: 'delay', at };
+    // An approval resumes with the decision recorded on its attempt, or expired when it has none.
+    state.resume = left.kind === 'approval' ? approvalResume(left, at) : { kind: 'delay', at };
     const next = state.cursor.attempt + 1;
     state.cursor = { ...state.cursor, attempt: next, attemptFloor: next };
   }
@@ -249,6 +251,7 @@ async function attempt(
   const timeout = AbortSignal.timeout(step.timeoutMs);
   const signal = AbortSignal.any([control.signal, timeout]);
   const traceparent = childTraceparent(row.traceparent);
+  const idempotencyKey = `${row.id}.${String(state.cursor.seq)}`;
   const runtime: StepRuntime = {
     workspaceId: row.workspace_id,
     runId: row.id,
@@ -256,7 +259,7 @@ async function attempt(
     attempt: state.cursor.attempt,
     correlationId: row.correlation_id,
     traceparent,
-    idempotencyKey: `${row.id}.${state.cursor.seq}`,
+    idempotencyKey,
     signal,
     scope: {
       input: state.input,
@@ -273,6 +276,7 @@ async function attempt(
       kind: step.kind,
       correlationId: row.correlation_id,
       traceparent,
+      idempotencyKey,
       definition: state.workflow.definition,
     }),
   };
@@ -333,11 +337,17 @@ async function commit(
       ...(next === undefined ? {} : { nextStep: next }),
     };
   } else if (result.kind === 'completed') {
-    verdict = {
-      kind: 'waiting',
-      resumeAt: result.outcome.kind === 'waiting' ? result.outcome.resumeAt : undefined,
+    const waiting = result.outcome.kind === 'waiting' ? result.outcome : undefined;
+    verdict = { kind: 'waiting', resumeAt: waiting?.resumeAt };
+    end = {
+      status: 'waiting',
+      now: iso(now),
+      durationMs,
+      // The approval request (message, approver roles) as deciders see it, redacted like any summary.
+      ...(waiting?.reason === 'approval' && waiting.request !== undefined
+        ? { outputSummary: approvalWaitSummary(state.redactor.summary(waiting.request)) }
+        : {}),
     };
-    end = { status: 'waiting', now: iso(now), durationMs };
   } else if (result.kind === 'cancelled') {
     verdict = { kind: 'cancelled' };
     end = { status: 'cancelled', now: iso(now), durationMs, errorCode: 'RUNTIME_RUN_CANCELLED' };

@@ -5,6 +5,7 @@ import type { Actor, AuditSink } from '../../ledger/index.ts';
 import type { Logger } from '../../observe/index.ts';
 import { NO_METRICS, type RuntimeMetrics } from '../../observe/metrics.ts';
 import type { Store } from '../../store/index.ts';
+import { decideApproval, type ApprovalRequest } from './approvals.ts';
 import { NO_KILL_SWITCHES, type KillSwitchProbe } from './kill-switch.ts';
 import type { PayloadCodec } from './payload-codec.ts';
 import { RunStore, type RunFilter } from './persistence.ts';
@@ -48,6 +49,8 @@ export interface Runtime {
   readonly list: (filter: RunFilter) => Promise<RunSummary[]>;
   readonly cancel: (workspaceId: string, runId: string, actor: Actor) => Promise<RunSummary>;
   readonly retry: (workspaceId: string, runId: string, actor: Actor) => Promise<RunSummary>;
+  /** Approve or reject the approval step a run waits at (see approvals.ts). */
+  readonly decide: (request: ApprovalRequest) => Promise<RunSummary>;
   readonly wait: (
     workspaceId: string,
     runId: string,
@@ -102,6 +105,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     list: (filter) => listRuns(control, filter),
     cancel: (ws, id, actor) => cancelRun(control, ws, id, actor),
     retry: (ws, id, actor) => retryRun(control, ws, id, actor),
+    decide: (request) => decideApproval({ ...control, workflows: options.workflows }, request),
     wait: (ws, id, opts) => waitForRun(control, ws, id, opts),
     result: (ws, id) => runResult(control, ws, id),
     worker: (workerOptions) => {

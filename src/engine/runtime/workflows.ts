@@ -25,6 +25,8 @@ export interface StepContext {
   readonly kind: string;
   readonly correlationId: string;
   readonly traceparent: string;
+  /** The step attempt's idempotency key (`<runId>.<seq>`), stable across its attempts. */
+  readonly idempotencyKey: string;
   /** The definition of the run's pinned version (connectors, data schema). */
   readonly definition: WorkflowDefinition;
 }

@@ -1,5 +1,6 @@
-// Run API: start runs (manual/API trigger), list and show them with their redacted step log, retry
-// and cancel them, and deploy workflows to dev. Every route authenticates and is workspace-scoped.
+// Run API: start runs (manual/API trigger), list and show them with their redacted step log, retry,
+// cancel and decide approvals, and deploy workflows to dev. Every route authenticates and is
+// workspace-scoped.
 import type { FastifyPluginAsync } from 'fastify';
 import type { JsonValue } from '../../crypto/index.ts';
 import {
@@ -10,7 +11,6 @@ import {
 } from '../../engine/index.ts';
 import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
-import type { TokenIdentity } from '../../iam/index.ts';
 import type { KillSwitchScope } from '../../egress/index.ts';
 import type { Actor } from '../../ledger/index.ts';
 import { authenticate } from '../app.ts';
@@ -43,8 +43,14 @@ const STARTERS = ['admin', 'operator', 'builder'] as const;
 const OPERATORS = ['admin', 'operator'] as const;
 const MAX_SOURCE = 1024 * 1024;
 
-function actorOf(identity: TokenIdentity): Actor {
-  return { kind: 'token', id: identity.tokenId };
+const REVIEWERS = ['reviewer', 'admin'] as const;
+
+/**
+ * Who acts: the principal's actor (a token's owner when it has one, so every credential of one
+ * person is one actor, which separation of duties compares), else the installation token.
+ */
+function actorOf(identity: { readonly actor: Actor }): Actor {
+  return identity.actor;
 }
 
 function bodyObject(body: unknown): Record<string, unknown> {
@@ -129,11 +135,41 @@ export function runRoutes(host: Host): FastifyPluginAsync {
         const identity = await authenticate(host, request, OPERATORS, ws);
         const runId = pathId(request.params.runId, 'runId', 'run');
         const { runtime } = runtimeOf(host);
-        return action === 'cancel'
-          ? runtime.cancel(ws, runId, actorOf(identity))
-          : runtime.retry(ws, runId, actorOf(identity));
+        const actor = actorOf(identity);
+        return action === 'cancel' ? runtime.cancel(ws, runId, actor) : runtime.retry(ws, runId, actor);
       });
     }
+    app.post<{ Params: RunParams }>(`${base}/runs/:runId/approval`, async (request) => {
+      const ws = pathId(request.params.workspace, 'workspace');
+      const identity = await authenticate(host, request, REVIEWERS, ws);
+      const runId = pathId(request.params.runId, 'runId', 'run');
+      const body = bodyObject(request.body);
+      const { decision, reason, stepId } = body;
+      if (decision !== 'approve' && decision !== 'reject') {
+        throw new CustosError('INPUT_INVALID', 'decision must be approve or reject', {
+          details: { field: 'decision', rule: 'approve | reject' },
+        });
+      }
+      if (stepId !== undefined && typeof stepId !== 'string') {
+        throw new CustosError('INPUT_INVALID', 'stepId must be a step id', {
+          details: { field: 'stepId', rule: 'string' },
+        });
+      }
+      if (typeof reason !== 'string') {
+        throw new CustosError('INPUT_INVALID', 'reason must be a string', {
+          details: { field: 'reason', rule: 'string' },
+        });
+      }
+      return runtimeOf(host).runtime.decide({
+        workspaceId: ws,
+        runId,
+        decision,
+        reason,
+        actor: actorOf(identity),
+        roles: identity.roles,
+        ...(typeof stepId === 'string' ? { stepId } : {}),
+      });
+    });
     app.post<{ Params: WsParams }>(`${base}/workflows`, async (request, reply) => {
       const ws = pathId(request.params.workspace, 'workspace');
       const identity = await authenticate(host, request, ['admin'], ws);

@@ -1,12 +1,12 @@
-// The onboarding example through the real runtime, executors, vault and egress (embedded): the API
-// key is injected from the vault, the notification is masked, and a sink scan finds no seeded PII
-// or secret in the run log, errors, metrics, log lines or the ledger.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The onboarding example through the real runtime, executors, vault, egress and encrypting record
+// store (embedded): the record is stored encrypted and blind-indexed, the API key is injected from
+// the vault, the notification is masked, and a sink scan finds no seeded PII or secret in the run
+// log, errors, metrics, log lines, the ledger or the database file.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonValue } from '../../../src/crypto/index.ts';
 import {
   deployWorkflow,
   installationRuntime,
@@ -15,6 +15,7 @@ import {
   type InstallationRuntime,
 } from '../../../src/engine/index.ts';
 import { initInstallation, openHost, type Host } from '../../../src/host/index.ts';
+import { RecordStore } from '../../../src/privacy/index.ts';
 import { SecretsVault } from '../../../src/secrets/index.ts';
 import { startMockHrApi, type MockHrApi } from '../../../examples/onboarding/mock-hr-api.ts';
 
@@ -28,7 +29,6 @@ describe('onboarding example (embedded)', () => {
   let api: MockHrApi;
   let installed: InstallationRuntime;
   const logs: string[] = [];
-  const stored: Record<string, JsonValue>[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'custos-onboarding-'));
@@ -47,14 +47,6 @@ describe('onboarding example (embedded)', () => {
       audit: host.audit,
       logger: host.logger,
       devEgress: { hosts: ['127.0.0.1'] },
-      // Stand-in for the encrypting record store: keeps ids only visible to this test.
-      records: () => ({
-        put: (_type, record) => {
-          stored.push({ ...record });
-          return Promise.resolve({ id: `rec_${stored.length}` });
-        },
-        findBy: () => Promise.resolve([]),
-      }),
     });
     await new SecretsVault({ store: host.store, keyring: host.keyring, audit: host.audit }).set({
       workspace: 'default',
@@ -98,8 +90,28 @@ describe('onboarding example (embedded)', () => {
     expect(view.status, JSON.stringify(view)).toBe('succeeded');
     expect(view.steps.map((s) => s.stepId)).toEqual(['save', 'register', 'compose', 'notify']);
 
-    // The record reached the store step whole; HR got the name and the API key; the notification is masked.
-    expect(stored[0]).toMatchObject({ nationalId: SAMPLE.nationalId, bankAccount: SAMPLE.bankAccount });
+    // The record is stored encrypted, whole, found by its blind-indexed e-mail and tied to its subject.
+    const recordId = (view.steps[0]?.outputSummary as { id: string }).id;
+    expect(recordId).toBe(`${started.runId}.0`);
+    const records = new RecordStore({
+      store: host.store,
+      keyring: host.keyring,
+      audit: host.audit,
+      authorize: () => true,
+    });
+    const stored = await records.get('default', 'employee', recordId, {
+      reveal: true,
+      actor: host.localActor,
+      purpose: 'test: the store step wrote the whole record',
+    });
+    expect(stored.fields).toEqual(SAMPLE);
+    expect(stored.subjectId).toMatch(/^sub_/);
+    expect(await records.findBy('default', 'employee', 'email', SAMPLE.email!.toUpperCase())).toEqual([
+      recordId,
+    ]);
+    const row = await host.store.db.selectFrom('records').select('data').executeTakeFirstOrThrow();
+    for (const v of Object.values(SAMPLE)) expect(row.data).not.toContain(v);
+    // HR got the name and the API key; the notification is masked.
     const hr = api.received.find((r) => r.path === '/hr/employees');
     expect(hr?.idempotencyKey).toBe(`${started.runId}.1`);
     const note = JSON.stringify(api.received.find((r) => r.path === '/notify/messages')?.body);
@@ -137,6 +149,11 @@ describe('onboarding example (embedded)', () => {
       for (const value of seeded)
         expect(text.includes(value!), `${sink} contains a seeded value`).toBe(false);
     }
+    // The database file itself (and its WAL) holds no seeded value in clear.
+    const files = ['custos.db', 'custos.db-wal'].map((f) => join(dir, f)).filter((f) => existsSync(f));
+    expect(files.length).toBeGreaterThan(0);
+    const bytes = Buffer.concat(files.map((f) => readFileSync(f)));
+    for (const value of seeded) expect(bytes.includes(Buffer.from(value!)), 'database file').toBe(false);
     expect(sinks.view).toContain('[restricted:custom:national_id]');
   });
 
