@@ -2,6 +2,10 @@
 // BYTEA (PostgreSQL); counters are 64-bit integers read back as JS numbers.
 import type { ColumnType } from 'kysely';
 import type { LedgerTables } from './schema-ledger.ts';
+import type { EngineTables } from './schema-engine.ts';
+import type { SecretsTables } from './schema-secrets.ts';
+import type { CustodyTables } from './schema-custody.ts';
+import type { IamTables } from './schema-iam.ts';
 
 export type Bytes = Uint8Array;
 
@@ -25,6 +29,10 @@ export interface ApiTokensTable {
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
+  /** Added by 006-iam: the user or service account the token acts for (null: installation token). */
+  owner_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  last_used_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Workspace KEK versions, each sealed by the root key provider. */
@@ -107,7 +115,7 @@ export interface TokenVaultTable {
   created_at: string;
 }
 
-export interface Database extends LedgerTables {
+export interface Database extends LedgerTables, EngineTables, SecretsTables, CustodyTables, IamTables {
   custos_meta: MetaTable;
   workspaces: WorkspacesTable;
   api_tokens: ApiTokensTable;

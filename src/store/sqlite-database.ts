@@ -45,6 +45,8 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     this.raw.exec('PRAGMA journal_mode = WAL');
     this.raw.exec('PRAGMA synchronous = FULL');
     this.raw.exec('PRAGMA foreign_keys = ON');
+    // Destroyed key material is overwritten on delete, not left in free pages.
+    this.raw.exec('PRAGMA secure_delete = ON');
   }
 
   prepare(sql: string): SqliteStatement {

@@ -30,7 +30,9 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     .createTable('kek_versions')
     .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
     .addColumn('version', 'integer', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state in ('active', 'decrypt_only', 'destroyed')`))
+    .addColumn('state', 'text', (c) =>
+      c.notNull().check(sql`state in ('active', 'decrypt_only', 'destroyed')`),
+    )
     .addColumn('wrapped', blob)
     .addColumn('wrap_count', 'bigint', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'text', (c) => c.notNull())
@@ -63,6 +65,11 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('shredded_at', 'text')
     .addPrimaryKeyConstraint('subject_keys_pk', ['workspace_id', 'subject_id'])
+    .execute();
+  await db.schema
+    .createIndex('subject_keys_by_version')
+    .on('subject_keys')
+    .columns(['workspace_id', 'kek_version', 'subject_id'])
     .execute();
   await db.schema
     .createTable('deks')
@@ -121,6 +128,5 @@ async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
     .addPrimaryKeyConstraint('token_vault_pk', ['workspace_id', 'domain', 'token'])
     .execute();
 }
-
 
 export const foundation: StoreMigration = { name: '001-foundation', up };

@@ -1,0 +1,144 @@
+// Phone detector: candidates shaped like phone numbers are confirmed by libphonenumber-js (full
+// metadata), international (+CC) or national in a default region; results are memoised per candidate.
+import {
+  getCountryCallingCode,
+  Metadata,
+  parsePhoneNumberFromString,
+  type CountryCode,
+} from 'libphonenumber-js/max';
+import { wordList, type WordList } from './chars.ts';
+
+/** "+<country code> …" confirmed valid. */
+export const PHONE_INTERNATIONAL_CONFIDENCE = 0.9;
+/** A grouped national number, e.g. (202) 555-0123, confirmed valid in the default region. */
+export const PHONE_NATIONAL_CONFIDENCE = 0.8;
+/** Bare digits confirmed valid, reported only next to a phone word or under a phone key. */
+export const PHONE_BARE_CONFIDENCE = 0.7;
+
+/** Words that make a bare digit run a phone number (lower-case, matched at a word start). */
+export const PHONE_CONTEXT_WORDS: WordList = wordList([
+  'tel',
+  'phone',
+  'call',
+  'mobile',
+  'mob',
+  'cell',
+  'fax',
+  'sms',
+  'whatsapp',
+  'contact',
+  'dial',
+  'ring',
+  'handy',
+  'telefon',
+]);
+
+const CACHE_LIMIT = 8192;
+
+export interface PhoneValidator {
+  readonly region: CountryCode;
+  /** True when a national number of this many digits is worth parsing in `region`. */
+  nationalLength(digits: number): boolean;
+  /**
+   * The answer for a number already seen (or plainly impossible), without parsing: `value` is
+   * the number the `length` digits spell. Undefined when only isValid can tell.
+   */
+  known(value: number, length: number, international: boolean): boolean | undefined;
+  /**
+   * True when libphonenumber calls the number valid: `digits` after a '+' when `international`,
+   * else a national number of `region`. Remembered for `known`.
+   */
+  isValid(digits: string, international: boolean): boolean;
+}
+
+/**
+ * NANP numbers are NPA-NXX-XXXX with N in 2–9 (ATIS-0300115); checking that first spares a
+ * libphonenumber parse for most ten-digit decoys (timestamps, ids). `value` has `length` digits.
+ */
+function nanpPlausible(value: number, length: number): boolean {
+  let v = value;
+  if (length === 11) {
+    if (Math.floor(v / 1e10) !== 1) return false;
+    v -= 1e10;
+  } else if (length !== 10) {
+    return false;
+  }
+  return Math.floor(v / 1e9) >= 2 && Math.floor(v / 1e6) % 10 >= 2;
+}
+
+const MAX_DIGITS = 17;
+
+const validators = new Map<CountryCode, PhoneValidator>();
+
+/** The shared validator of a region (its cache of parsed numbers lives as long as the process). */
+export function phoneValidatorFor(region: CountryCode): PhoneValidator {
+  let v = validators.get(region);
+  if (v === undefined) {
+    v = createPhoneValidator(region);
+    validators.set(region, v);
+  }
+  return v;
+}
+
+/** A validator for one default region; it caches what it has parsed (bounded). */
+export function createPhoneValidator(region: CountryCode): PhoneValidator {
+  const metadata = new Metadata();
+  metadata.selectNumberingPlan(region);
+  const lengths = new Uint8Array(MAX_DIGITS + 1);
+  for (const len of metadata.numberingPlan?.possibleLengths() ?? []) {
+    // One more digit for a trunk prefix written in front ("0" in most of Europe, "1" in NANP).
+    for (const l of [len, len + 1]) if (l <= MAX_DIGITS) lengths[l] = 1;
+  }
+  const nanpRegion = getCountryCallingCode(region) === '1';
+  // One map per (length, international): a digit string of at most 15 digits is exact as a number.
+  const caches = Array.from({ length: 2 * (MAX_DIGITS + 1) }, () => new Map<number, boolean>());
+  let cached = 0;
+  const cacheFor = (length: number, international: boolean): Map<number, boolean> | undefined =>
+    caches[length * 2 + (international ? 1 : 0)];
+
+  function known(value: number, length: number, international: boolean): boolean | undefined {
+    if (length > MAX_DIGITS || length < 2) return false;
+    if (international) {
+      if (
+        Math.floor(value / 10 ** (length - 1)) === 1 &&
+        !nanpPlausible(value % 10 ** (length - 1), length - 1)
+      ) {
+        return false;
+      }
+    } else if (nanpRegion && !nanpPlausible(value, length)) {
+      return false;
+    }
+    return cacheFor(length, international)?.get(value);
+  }
+
+  return {
+    region,
+    nationalLength: (digits) => lengths[digits] === 1,
+    known,
+    isValid(digits, international) {
+      const value = Number(digits);
+      const hit = known(value, digits.length, international);
+      if (hit !== undefined) return hit;
+      const parsed = international
+        ? parsePhoneNumberFromString(`+${digits}`)
+        : parsePhoneNumberFromString(digits, region);
+      const valid = parsed?.isValid() === true;
+      if (cached >= CACHE_LIMIT) {
+        for (const m of caches) m.clear();
+        cached = 0;
+      }
+      cacheFor(digits.length, international)?.set(value, valid);
+      cached++;
+      return valid;
+    },
+  };
+}
+
+/**
+ * True when `value` as a whole is a valid phone number: international with '+', or national in
+ * `region` (default US). Formatting characters are allowed, letters are not.
+ */
+export function isPhoneNumber(value: string, region: CountryCode = 'US'): boolean {
+  if (typeof value !== 'string' || value.length > 40 || /[A-Za-z]/.test(value)) return false;
+  return parsePhoneNumberFromString(value, region)?.isValid() === true;
+}
