@@ -1,0 +1,152 @@
+// `custos archive list|get|hold|release|delete|scrub`: the WORM archive of export bundles, run
+// locally as the local-operator actor. Deletion takes two steps by two different admins.
+import type { Command } from 'commander';
+import { CustosError } from '../../errors/index.ts';
+import type { ArchiveEntry, ScrubResult } from '../../custody/index.ts';
+import { print, printJson, withHost, type CliIo } from '../context.ts';
+import { custodyFor, localCaller } from './export.ts';
+
+interface WsOpts {
+  workspace: string;
+  json?: boolean;
+  replica?: string;
+}
+
+function row(e: ArchiveEntry): string {
+  const flags = [
+    e.legalHold ? 'HOLD' : '',
+    e.deletionRequestedBy === null ? '' : 'DELETE-REQUESTED',
+    e.deletedAt === null ? '' : 'DELETED',
+    e.lastScrubOk === false ? 'CORRUPT' : '',
+  ]
+    .filter((f) => f !== '')
+    .join(',');
+  return `${e.sha256}  ${String(e.size).padStart(12)}  ${e.createdAt}  until ${e.retainUntil}  ${e.exportId ?? '-'}${flags === '' ? '' : `  [${flags}]`}`;
+}
+
+function scrubText(r: ScrubResult): string {
+  const lines = [
+    `Scrubbed ${r.checked} bundle(s): ${r.ok} intact, ${r.failed.length} problem(s), ${r.repaired} repaired.`,
+  ];
+  for (const f of r.failed)
+    lines.push(
+      `  ALERT ${f.sha256} at ${f.location}: ${f.problem}${f.repaired ? ' (repaired from replica)' : ' (NOT repaired)'}`,
+    );
+  return lines.join('\n');
+}
+
+export function registerArchive(program: Command, io: CliIo): void {
+  const archive = program.command('archive').description('the WORM archive of export bundles');
+  const ws = (c: Command): Command =>
+    c.option('--workspace <id>', 'workspace', 'default').option('--json', 'print JSON');
+
+  ws(
+    archive
+      .command('list')
+      .description('list archived bundles')
+      .option('--all', 'include deleted (tombstoned) bundles'),
+  ).action(async (opts: WsOpts & { all?: boolean }, cmd: Command) => {
+    await withHost(cmd, io, async (host) => {
+      const entries = await custodyFor(host).archive.list(opts.workspace, localCaller(host), {
+        includeDeleted: opts.all === true,
+      });
+      if (opts.json === true) printJson(io, entries);
+      else print(io, entries.length === 0 ? 'The archive is empty.' : entries.map(row).join('\n'));
+    });
+  });
+
+  ws(
+    archive
+      .command('get')
+      .description('copy an archived bundle out, verifying its digest')
+      .argument('<sha256>')
+      .requiredOption('--out <file>', 'file to create'),
+  ).action(async (sha256: string, opts: WsOpts & { out: string }, cmd: Command) => {
+    await withHost(cmd, io, async (host) => {
+      const e = await custodyFor(host).archive.get(opts.workspace, sha256, opts.out, localCaller(host));
+      if (opts.json === true) printJson(io, e);
+      else print(io, `Wrote ${opts.out} (${e.size} bytes, sha256 verified).`);
+    });
+  });
+
+  ws(
+    archive
+      .command('hold')
+      .description('place a legal hold (blocks deletion)')
+      .argument('<sha256>')
+      .requiredOption('--reason <text>', 'why'),
+  ).action(async (sha256: string, opts: WsOpts & { reason: string }, cmd: Command) => {
+    await withHost(cmd, io, async (host) => {
+      const e = await custodyFor(host).archive.hold(opts.workspace, sha256, opts.reason, localCaller(host));
+      if (opts.json === true) printJson(io, e);
+      else print(io, `Legal hold placed on ${sha256}.`);
+    });
+  });
+
+  ws(archive.command('release').description('release a legal hold').argument('<sha256>')).action(
+    async (sha256: string, opts: WsOpts, cmd: Command) => {
+      await withHost(cmd, io, async (host) => {
+        const e = await custodyFor(host).archive.release(opts.workspace, sha256, localCaller(host));
+        if (opts.json === true) printJson(io, e);
+        else print(io, `Legal hold released on ${sha256}.`);
+      });
+    },
+  );
+
+  ws(
+    archive
+      .command('delete')
+      .description('request deletion after retention; a second, different admin approves with --approve')
+      .argument('<sha256>')
+      .option('--approve', 'approve a deletion another admin requested')
+      .option('--replica <dir>', 'replica directory to delete from too'),
+  ).action(async (sha256: string, opts: WsOpts & { approve?: boolean }, cmd: Command) => {
+    await withHost(cmd, io, async (host) => {
+      const a = custodyFor(host, opts.replica).archive;
+      const e =
+        opts.approve === true
+          ? await a.approveDeletion(opts.workspace, sha256, localCaller(host))
+          : await a.requestDeletion(opts.workspace, sha256, localCaller(host));
+      if (opts.json === true) printJson(io, e);
+      else
+        print(
+          io,
+          opts.approve === true
+            ? `Deleted ${sha256} (tombstone kept).`
+            : `Deletion of ${sha256} requested; another admin must run: custos archive delete ${sha256} --approve`,
+        );
+    });
+  });
+
+  ws(
+    archive
+      .command('scrub')
+      .description('re-hash a sample of the archive (or --all), alert on mismatches, repair from the replica')
+      .option('--all', 'check every bundle')
+      .option('--replica <dir>', 'replica directory to compare and repair from'),
+  ).action(async (opts: WsOpts & { all?: boolean }, cmd: Command) => {
+    await withHost(cmd, io, async (host) => {
+      const scrubber = custodyFor(host, opts.replica).scrubber(host.localActor, (alert) => {
+        host.logger.error('archive integrity alert', {
+          sha256: alert.sha256,
+          location: alert.location,
+          problem: alert.problem,
+          repaired: alert.repaired,
+        });
+      });
+      const result = await scrubber.scrub({ all: opts.all === true });
+      if (opts.json === true) printJson(io, result);
+      else print(io, scrubText(result));
+      const lost = result.failed.filter((f) => !f.repaired);
+      if (lost.length > 0) {
+        throw new CustosError(
+          'CUSTODY_ARCHIVE_CORRUPT',
+          `${lost.length} archived bundle(s) are corrupt or missing and were not repaired`,
+          {
+            details: { field: 'archive', rule: 'every blob matches its address' },
+          },
+        );
+      }
+    });
+  });
+}

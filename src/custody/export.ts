@@ -1,0 +1,264 @@
+// Running an export: check the caller against the definition, read the selected records with the
+// treatment each field allows this caller, write the signed bundle with its ledger proof, archive
+// it, and record every custody step (requested, produced, archived) in the workspace ledger.
+import { randomBytes } from 'node:crypto';
+import type { JsonValue } from '../crypto/index.ts';
+import { CustosError } from '../errors/index.ts';
+import { formatTlogProof, type Actor, type AuditSink, type Ledgers } from '../ledger/index.ts';
+import type { Store } from '../store/index.ts';
+import { parseRecipient, type AgeRecipient } from './age/index.ts';
+import type { Archive, ArchiveEntry } from './archive/archive.ts';
+import { encodeLedgerProof } from './bundle/ledger-proof.ts';
+import { encodeRecords, type ExportRecord } from './bundle/ndjson.ts';
+import { writeBundle, type BundleResult, type LedgerAnchor } from './bundle/write-bundle.ts';
+import { effectiveTreatments, type FieldTreatment } from './definitions/definition.ts';
+import type { Definitions } from './definitions/definitions.ts';
+import { custodyEvent, producedEvent } from './events.ts';
+import type { ExportKeys } from './export-keys.ts';
+import type { VersionedRef } from './prov/provenance.ts';
+import type { Caller } from './roles.ts';
+
+/** Where export records come from (the privacy record store behind an adapter). */
+export interface ExportRecordSource {
+  /** Every id of `type` in the workspace, in any order. */
+  ids(workspaceId: string, type: string): Promise<string[]>;
+  /** The records with each listed field decrypted, masked or tokenized as given; other fields omitted. */
+  read(
+    workspaceId: string,
+    type: string,
+    ids: readonly string[],
+    fields: Readonly<Record<string, FieldTreatment>>,
+  ): Promise<{ id: string; data: Record<string, JsonValue> }[]>;
+}
+
+export interface ExportContext {
+  readonly workspaceId: string;
+  readonly store: Store;
+  readonly ledgers: Ledgers;
+  readonly audit: AuditSink;
+  readonly keys: ExportKeys;
+  readonly definitions: Definitions;
+  readonly archive: Archive;
+  readonly records: ExportRecordSource;
+}
+
+export interface CreateExportOptions {
+  readonly definition: string;
+  readonly version?: number;
+  readonly out: string;
+  /** age1… recipients added to the definition's own. */
+  readonly recipients?: readonly string[];
+  /** Why this run happens; the definition's purpose when omitted. */
+  readonly purpose?: string;
+  readonly caller: Caller;
+  readonly run?: VersionedRef;
+  readonly workflowVersion?: VersionedRef;
+  readonly policy?: VersionedRef;
+  readonly signal?: AbortSignal;
+}
+
+export interface ExportResult extends BundleResult {
+  readonly bundleSha256: string;
+  readonly size: number;
+  readonly archive: ArchiveEntry;
+  readonly keyId: string;
+  readonly definition: { readonly name: string; readonly version: number; readonly digest: string };
+}
+
+const READ_BATCH = 500;
+
+/** Compare by UTF-16 code units, the order the payload promises. */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The definition's field names in code-unit order, so the payload objects need no re-sorting. */
+function sortedFields(fields: Readonly<Record<string, FieldTreatment>>): string[] {
+  return Object.keys(fields).sort(byCodeUnits);
+}
+
+/** Batches of records in (type, id) order, each record's fields inserted in code-unit order. */
+async function* selectRecords(
+  source: ExportRecordSource,
+  workspaceId: string,
+  selections: readonly { type: string; fields: Readonly<Record<string, FieldTreatment>> }[],
+  signal?: AbortSignal,
+): AsyncGenerator<ExportRecord[]> {
+  const ordered = [...selections].sort((a, b) => byCodeUnits(a.type, b.type));
+  for (const sel of ordered) {
+    const fields = sortedFields(sel.fields);
+    const ids = [...new Set(await source.ids(workspaceId, sel.type))].sort(byCodeUnits);
+    for (let i = 0; i < ids.length; i += READ_BATCH) {
+      signal?.throwIfAborted();
+      const batch = ids.slice(i, i + READ_BATCH);
+      const rows = new Map(
+        (await source.read(workspaceId, sel.type, batch, sel.fields)).map((r) => [r.id, r.data]),
+      );
+      const out: ExportRecord[] = [];
+      for (const id of batch) {
+        const row = rows.get(id);
+        // A record deleted (or shredded) between listing and reading is simply not exported.
+        if (row === undefined) continue;
+        // No prototype: a field named __proto__ stays a field.
+        const data = Object.create(null) as Record<string, JsonValue>;
+        for (const f of fields) {
+          const v = row[f];
+          if (v !== undefined) data[f] = v;
+        }
+        out.push({ type: sel.type, id, data });
+      }
+      yield out;
+    }
+  }
+}
+
+/** The workspace ledger as the bundle's anchor: appends `custody.produced` and proves it. */
+export async function ledgerAnchor(
+  ledgers: Ledgers,
+  workspaceId: string,
+  actor: Actor,
+  purpose: string,
+): Promise<LedgerAnchor & { lastIndex: () => number }> {
+  const ledger = await ledgers.open(workspaceId);
+  let lastIndex = -1;
+  return {
+    ledger: workspaceId,
+    origin: ledger.origin,
+    verifierKey: ledger.verifierKey,
+    lastIndex: () => lastIndex,
+    anchor: async (facts) => {
+      const { index } = await ledger.append(producedEvent(actor, facts, purpose));
+      lastIndex = index;
+      const p = await ledger.inclusionProof(index);
+      const stamp = (await ledgers.store.timestamps(workspaceId)).find((t) => t.size === p.checkpoint.size);
+      return encodeLedgerProof({
+        ledger: workspaceId,
+        entry: p.entry,
+        tlogProof: formatTlogProof({ index, proof: p.proof, checkpoint: p.checkpoint.note }),
+        ...(stamp === undefined ? {} : { timestamp: stamp.token }),
+      });
+    },
+  };
+}
+
+function newExportId(): string {
+  const t = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `exp-${t.toLowerCase()}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Produce, archive and record one export. Throws CUSTODY_DEFINITION_NOT_FOUND, CUSTODY_EXPORT_DENIED
+ * (caller's roles not allowed by the definition), CUSTODY_AGE_KEY_INVALID (a bad recipient), and the
+ * errors of the record source, ledger and archive; a failed run is recorded as a failed request.
+ */
+export async function createExport(ctx: ExportContext, o: CreateExportOptions): Promise<ExportResult> {
+  const def = await ctx.definitions.get(ctx.workspaceId, o.definition, o.version);
+  if (!o.caller.roles.some((r) => def.triggeredBy.includes(r))) {
+    throw new CustosError(
+      'CUSTODY_EXPORT_DENIED',
+      `Definition ${def.name} may be run by ${def.triggeredBy.join(' or ')} only`,
+      {
+        details: { field: 'roles', rule: `one of ${def.triggeredBy.join(', ')}` },
+      },
+    );
+  }
+  const purpose = o.purpose ?? def.purpose;
+  if (purpose.length === 0 || purpose.length > 512 || /\p{Cc}/u.test(purpose)) {
+    throw new CustosError('INPUT_INVALID', 'Purpose must be one line of at most 512 characters', {
+      details: { field: '--purpose', rule: 'one printable line' },
+    });
+  }
+  const recipients: AgeRecipient[] = [];
+  for (const text of new Set([...def.recipients, ...(o.recipients ?? [])]))
+    recipients.push(parseRecipient(text, '--recipient'));
+  const exportId = newExportId();
+  const startedAt = new Date().toISOString();
+  const definition = { name: def.name, version: def.version, digest: def.digest };
+  const actor = o.caller.actor;
+  await ctx.audit.record(
+    ctx.workspaceId,
+    custodyEvent({
+      action: 'custody.requested',
+      actor,
+      exportId,
+      purpose,
+      details: { definition: `${def.name}@v${def.version}`, recipients: recipients.length },
+    }),
+  );
+  try {
+    const signer = await ctx.keys.signer(ctx.workspaceId, actor);
+    const anchor = await ledgerAnchor(ctx.ledgers, ctx.workspaceId, actor, purpose);
+    const selections = def.records.map((r) => ({
+      type: r.type,
+      fields: effectiveTreatments(r, o.caller.canReadClear === true),
+    }));
+    const bundle = await writeBundle({
+      out: o.out,
+      exportId,
+      workspace: ctx.workspaceId,
+      sourceOrganization: def.sourceOrganization,
+      startedAt,
+      outputSchemaVersion: def.outputSchemaVersion,
+      definition,
+      purpose,
+      actor,
+      payload: encodeRecords(selectRecords(ctx.records, ctx.workspaceId, selections, o.signal)),
+      recipients,
+      signer,
+      ledger: anchor,
+      ...(o.run === undefined ? {} : { run: o.run }),
+      ...(o.workflowVersion === undefined ? {} : { workflowVersion: o.workflowVersion }),
+      ...(o.policy === undefined ? {} : { policy: o.policy }),
+      ...(o.signal === undefined ? {} : { signal: o.signal }),
+    });
+    const retainUntil = new Date(Date.now() + def.retentionDays * 86_400_000).toISOString();
+    const archived = await ctx.archive.put(ctx.workspaceId, bundle.path, { exportId, retainUntil }, o.caller);
+    await ctx.store.db
+      .insertInto('custody_exports')
+      .values({
+        id: exportId,
+        workspace_id: ctx.workspaceId,
+        definition_name: def.name,
+        definition_version: def.version,
+        purpose,
+        actor_kind: actor.kind,
+        actor_id: actor.id,
+        key_id: signer.keyId,
+        statement_sha256: bundle.statementSha256,
+        bundle_sha256: archived.sha256,
+        bundle_size: archived.size,
+        payload_oxum: bundle.payloadOxum,
+        recipients: JSON.stringify(recipients.map((r) => r.text)),
+        ledger_index: anchor.lastIndex(),
+        created_at: bundle.createdAt,
+      })
+      .execute();
+    return {
+      ...bundle,
+      bundleSha256: archived.sha256,
+      size: archived.size,
+      archive: archived,
+      keyId: signer.keyId,
+      definition,
+    };
+  } catch (err) {
+    const code = err instanceof CustosError ? err.code : 'INTERNAL';
+    await ctx.audit
+      .record(
+        ctx.workspaceId,
+        custodyEvent({
+          action: 'custody.requested',
+          actor,
+          exportId,
+          purpose,
+          outcome: 'failure',
+          details: { error: code },
+        }),
+      )
+      .catch(() => undefined);
+    throw err;
+  }
+}
