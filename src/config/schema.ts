@@ -18,13 +18,32 @@ export interface CustosConfig {
     readonly maxBatchWaitMs: number;
     readonly maxBatchSize: number;
     readonly publicLedgers: readonly string[];
+    /** RFC 3161 Time-Stamp Authority that time-stamps new checkpoints (off when absent). */
     readonly tsaUrl?: string;
+    readonly tsaTimeoutMs: number;
+    /**
+     * PostgreSQL only: the role the application connects as when a separate owner role owns the
+     * schema; UPDATE, DELETE and TRUNCATE on ledger tables are revoked from it.
+     */
+    readonly applicationRole?: string;
   };
   readonly privacy: {
     readonly blindIndexBits: number;
     readonly phoneDefaultRegion: string;
   };
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  readonly custody: {
+    /** `fs` or `db`; absent: `fs` on SQLite, `db` on PostgreSQL. */
+    readonly archiveBackend?: 'fs' | 'db';
+    /** Filesystem archive directory, relative to the data directory unless absolute. */
+    readonly archiveDir: string;
+    /** A second location holding a copy of every blob, used to repair corrupted ones. */
+    readonly replicaDir?: string;
+    /** Share of the archive re-hashed by each scheduled scrub (0..1). */
+    readonly scrubSample: number;
+    /** How often `serve` runs the scheduled scrub; 0 disables it. */
+    readonly scrubIntervalMs: number;
+  };
 }
 
 export const DEFAULT_CONFIG: CustosConfig = {
@@ -38,9 +57,11 @@ export const DEFAULT_CONFIG: CustosConfig = {
     maxBatchWaitMs: 2,
     maxBatchSize: 512,
     publicLedgers: [],
+    tsaTimeoutMs: 10_000,
   },
   privacy: { blindIndexBits: 64, phoneDefaultRegion: 'US' },
   log: { level: 'info' },
+  custody: { archiveDir: 'archive', scrubSample: 0.05, scrubIntervalMs: 6 * 60 * 60 * 1000 },
 };
 
 const str = { type: 'string', minLength: 1, maxLength: 2048 } as const;
@@ -84,13 +105,15 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        originPrefix: { type: 'string', pattern: '^[!-~]+$', maxLength: 200 },
+        originPrefix: { type: 'string', pattern: '^[!-*,-~]+$', maxLength: 200 },
         checkpointEveryEntries: posInt,
         checkpointIntervalMs: posInt,
         maxBatchWaitMs: { type: 'integer', minimum: 0, maximum: 1000 },
         maxBatchSize: { type: 'integer', minimum: 1, maximum: 100000 },
         publicLedgers: { type: 'array', items: str, maxItems: 1000 },
         tsaUrl: { type: 'string', pattern: '^https?://' },
+        tsaTimeoutMs: { type: 'integer', minimum: 100, maximum: 120000 },
+        applicationRole: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
       },
     },
     privacy: {
@@ -105,6 +128,17 @@ export const CONFIG_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] } },
+    },
+    custody: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        archiveBackend: { enum: ['fs', 'db'] },
+        archiveDir: str,
+        replicaDir: str,
+        scrubSample: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        scrubIntervalMs: { type: 'integer', minimum: 0 },
+      },
     },
   },
 } as const;

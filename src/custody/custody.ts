@@ -1,6 +1,7 @@
 // The custody services of one installation, built from what the host already opened: export keys,
 // definitions, the archive (filesystem or database backend, optional replica) and the scrubber.
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import type { CustosConfig } from '../config/index.ts';
 import type { Actor, AuditSink, Ledgers } from '../ledger/index.ts';
 import type { Store } from '../store/index.ts';
 import { Archive } from './archive/archive.ts';
@@ -28,6 +29,7 @@ export interface CustodyHost {
   readonly audit: AuditSink;
   readonly ledgers: Ledgers;
   readonly paths: { readonly dataDir: string };
+  readonly config?: { readonly custody: CustosConfig['custody'] };
 }
 
 export interface Custody {
@@ -37,12 +39,18 @@ export interface Custody {
   scrubber(actor: Actor, onAlert?: (alert: ScrubAlert) => void): Scrubber;
 }
 
-/** Defaults: filesystem archive under the data directory, or the database when it is PostgreSQL. */
+/**
+ * Settings from the config's `custody` section; without one, a filesystem archive under the data
+ * directory (SQLite) or the database (PostgreSQL).
+ */
 export function defaultCustodySettings(host: CustodyHost): CustodySettings {
+  const c = host.config?.custody;
+  const resolveDir = (dir: string) => (isAbsolute(dir) ? dir : join(host.paths.dataDir, dir));
   return {
-    archiveBackend: host.store.dialect === 'postgres' ? 'db' : 'fs',
-    archiveDir: join(host.paths.dataDir, 'archive'),
-    scrubSample: 0.05,
+    archiveBackend: c?.archiveBackend ?? (host.store.dialect === 'postgres' ? 'db' : 'fs'),
+    archiveDir: resolveDir(c?.archiveDir ?? 'archive'),
+    ...(c?.replicaDir === undefined ? {} : { replicaDir: resolveDir(c.replicaDir) }),
+    scrubSample: c?.scrubSample ?? 0.05,
   };
 }
 

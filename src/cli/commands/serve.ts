@@ -5,6 +5,8 @@ import { CustosError } from '../../errors/index.ts';
 import { initInstallation, installPaths, openHost } from '../../host/index.ts';
 import { buildApp } from '../../server/index.ts';
 import { globalsOf, print, readPassphrase, type CliIo } from '../context.ts';
+import { custodyFor } from './export.ts';
+import { startWorkerProcess } from './worker.ts';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -40,6 +42,11 @@ export function registerServe(program: Command, io: CliIo): void {
         ...(passphrase === undefined ? {} : { passphrase }),
       });
       const app = await buildApp({ host });
+      const workers = startWorkerProcess(host);
+      const scrubber = custodyFor(host).scrubber({ kind: 'system', id: 'scrubber' }, (alert) => {
+        host.logger.error('archive scrub found a corrupted blob', { alert });
+      });
+      if (host.config.custody.scrubIntervalMs > 0) scrubber.start(host.config.custody.scrubIntervalMs);
       const port = opts.port === undefined ? host.config.server.port : parsePort(opts.port);
       const address = await app.listen({ host: opts.host ?? host.config.server.host, port });
       print(io, `Custos listening on ${address}`);
@@ -51,7 +58,9 @@ export function registerServe(program: Command, io: CliIo): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      scrubber.stop();
       await app.close();
+      await workers.stop();
       await host.close();
     });
 }
