@@ -37,3 +37,15 @@ export async function requireWorkspace(db: Kysely<Database>, id: string): Promis
     });
   }
 }
+
+export interface WorkspaceInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** Every workspace, by id. */
+export async function listWorkspaces(db: Kysely<Database>): Promise<WorkspaceInfo[]> {
+  const rows = await db.selectFrom('workspaces').selectAll().orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+}

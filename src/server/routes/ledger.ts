@@ -1,0 +1,67 @@
+// Read-only ledger endpoints under /ledger/<L>/, byte-exact to C2SP tlog-tiles: the newest signed
+// checkpoint, hash tiles and entry bundles. They need an auditor or admin token unless the ledger
+// is configured public; full tiles are immutable and cached long, partial ones and the checkpoint not.
+import { gzipSync } from 'node:zlib';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { CustosError } from '../../errors/index.ts';
+import type { Host } from '../../host/index.ts';
+import { parseTilePath, type Ledger } from '../../ledger/index.ts';
+import { authenticate } from '../app.ts';
+
+const READERS = ['auditor', 'admin'] as const;
+const IMMUTABLE = 'max-age=31536000, immutable';
+
+interface LedgerParams {
+  ledger: string;
+}
+
+async function ledgerFor(host: Host, request: FastifyRequest<{ Params: LedgerParams }>): Promise<Ledger> {
+  const name = request.params.ledger;
+  if (!host.ledgers.isPublic(name)) await authenticate(host, request, READERS, name);
+  return host.ledgers.find(name);
+}
+
+function cacheScope(host: Host, name: string): string {
+  return host.ledgers.isPublic(name) ? 'public' : 'private';
+}
+
+export function ledgerRoutes(host: Host): FastifyPluginAsync {
+  return (app) => {
+    app.get<{ Params: LedgerParams }>('/ledger/:ledger/checkpoint', async (request, reply) => {
+      const ledger = await ledgerFor(host, request);
+      const checkpoint = await ledger.latestCheckpoint();
+      if (checkpoint === undefined) {
+        throw new CustosError('LEDGER_CHECKPOINT_MISSING', 'The ledger has no checkpoint yet', {
+          details: { field: 'ledger', rule: 'at least one signed checkpoint' },
+        });
+      }
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send(checkpoint.note);
+    });
+
+    app.get<{ Params: LedgerParams & { '*': string } }>('/ledger/:ledger/tile/*', async (request, reply) => {
+      const ledger = await ledgerFor(host, request);
+      const ref = parseTilePath(`tile/${request.params['*']}`);
+      const body = await ledger.tile(ref);
+      const full = ref.width === undefined;
+      reply.header('cache-control', full ? `${cacheScope(host, ledger.id)}, ${IMMUTABLE}` : 'no-store');
+      reply.type('application/octet-stream');
+      return sendMaybeGzipped(request, reply, body, ref.kind === 'entries');
+    });
+    return Promise.resolve();
+  };
+}
+
+/** Entry bundles SHOULD be compressed at the HTTP layer (tlog-tiles); hash tiles do not compress. */
+function sendMaybeGzipped(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: Buffer,
+  compress: boolean,
+): FastifyReply {
+  const accepts = request.headers['accept-encoding'];
+  if (!compress || typeof accepts !== 'string' || !/\bgzip\b/.test(accepts)) return reply.send(body);
+  return reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').send(gzipSync(body));
+}
