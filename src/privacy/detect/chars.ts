@@ -41,6 +41,14 @@ export function fillSource(text: string, from: number, to: number): Source {
   return { text, codes, base: from, length: units };
 }
 
+/**
+ * Zero the code units a Source copied: scan buffers outlive the scan, and personal data should
+ * not linger in memory longer than the call that needed it.
+ */
+export function wipeSource(src: Source): void {
+  src.codes.fill(0, 0, src.length);
+}
+
 /** A Source over the whole of a (short) string. */
 export function sourceOf(text: string): Source {
   return fillSource(text, 0, text.length);

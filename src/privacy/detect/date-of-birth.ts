@@ -1,6 +1,6 @@
 // Date-of-birth detector: a calendar date in a common written form, reported only when a birth
 // context word ("born", "DOB", "date of birth", "birthday", "geb.") is close by or the JSON key says so.
-import { hasWordIn, isDigit, isLetter, wordList, type Source, type WordList } from './chars.ts';
+import { hasWordIn, isDigit, isLetter, lower, wordList, type Source, type WordList } from './chars.ts';
 
 export const DOB_CONFIDENCE = 0.85;
 
@@ -39,14 +39,30 @@ const MONTHS: ReadonlyMap<string, number> = new Map(
   ].flatMap((names, index) => names.map((name): [string, number] => [name, index + 1])),
 );
 
+/** Letters packed five bits each (a–z, ä): month names as numbers, compared without a string. */
+function letterCode(c: number): number {
+  const l = lower(c);
+  if (l >= 97 && l <= 122) return l - 96;
+  return l === 0xe4 ? 27 : 0;
+}
+
+const MONTH_KEYS: ReadonlySet<number> = new Set(
+  [...MONTHS.keys()].map((name) => {
+    let key = 0;
+    for (let k = 0; k < name.length; k++) key = key * 32 + letterCode(name.charCodeAt(k));
+    return key;
+  }),
+);
+
 /** True when the letters ending just before `end` (a '.' allowed) spell a month name. */
 export function endsWithMonthName(codes: Uint16Array, end: number): boolean {
-  let e = end;
-  if (codes[e - 1] === 46) e--;
+  const e = codes[end - 1] === 46 ? end - 1 : end;
   let s = e;
-  while (s > 0 && e - s < 10 && (isLetter(codes[s - 1] ?? 0) || codes[s - 1] === 0xe4)) s--;
-  if (e - s < 3 || e - s > 9) return false;
-  return MONTHS.has(String.fromCharCode(...codes.subarray(s, e)).toLowerCase());
+  while (s > 0 && e - s < 10 && letterCode(codes[s - 1] ?? 0) !== 0) s--;
+  if (e - s < 3 || e - s > 9 || isLetter(codes[s - 1] ?? 0)) return false;
+  let key = 0;
+  for (let k = s; k < e; k++) key = key * 32 + letterCode(codes[k] ?? 0);
+  return MONTH_KEYS.has(key);
 }
 
 function daysInMonth(year: number, month: number): number {

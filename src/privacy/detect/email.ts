@@ -1,6 +1,6 @@
 // Email detector: grows a candidate out from an '@' and validates it as a dot-atom address
 // (RFC 5321 limits: local part ≤ 64, labels ≤ 63, domain ≤ 253, alphabetic TLD or punycode).
-import { isAlnum, isLetter, lower, sourceOf } from './chars.ts';
+import { isAlnum, isLetter, lower, sourceOf, wipeSource } from './chars.ts';
 
 export const EMAIL_CONFIDENCE = 0.95;
 
@@ -28,7 +28,9 @@ export interface Span {
 export function isEmail(value: string): boolean {
   const at = value.indexOf('@');
   if (at < 1) return false;
-  const m = matchEmailAt(sourceOf(value).codes, at);
+  const src = sourceOf(value);
+  const m = matchEmailAt(src.codes, at);
+  wipeSource(src);
   return m?.start === 0 && m.end === value.length;
 }
 

@@ -1,7 +1,13 @@
 // Numeric candidates: a digit run with its separators (a token) is read once, split into windows at
 // spaces and slashes, and each window is classified by shape: IPv4, date of birth, SSN, card, phone.
 import { hasWordIn, isDigit, isLetter, isWordChar, skipWord, type Source } from './chars.ts';
-import { DOB_CONFIDENCE, endsWithMonthName, hasDobContext, isNumericDate, monthNameDateStart } from './date-of-birth.ts';
+import {
+  DOB_CONFIDENCE,
+  endsWithMonthName,
+  hasDobContext,
+  isNumericDate,
+  monthNameDateStart,
+} from './date-of-birth.ts';
 import { IPV4_CONFIDENCE, isIpv4Groups } from './ip-address.ts';
 import { CARD_CONFIDENCE, cardGrouping, isPaymentCard } from './payment-card.ts';
 import {
@@ -18,7 +24,7 @@ import { isUsSsn, SSN_COMPACT_CONFIDENCE, SSN_CONFIDENCE, SSN_CONTEXT_WORDS } fr
 /** The JSON key's category, if any: context for phone/SSN/date and a confidence boost. */
 export type Hint = BuiltinCategory | undefined;
 
-const MAX_GROUPS = 24;
+const MAX_GROUPS = 64;
 /** Widest window (in chunks) tried inside a longer space-separated token. */
 const MAX_WINDOW = 6;
 /** How far before bare digits a phone or SSN word may sit. */
@@ -65,9 +71,18 @@ export function emit(
 }
 
 // The token's source and destination, set on entry to scanNumeric (no per-token allocation).
-let curSrc: Source = { text: '', codes: new Uint16Array(8), base: 0, length: 0 };
 let curHint: Hint;
 let curOut: Finding[] = [];
+
+const NO_SOURCE: Source = { text: '', codes: new Uint16Array(8), base: 0, length: 0 };
+let curSrc: Source = NO_SOURCE;
+
+/** Drop the references to the last scan's text and findings. */
+export function releaseNumeric(): void {
+  curSrc = NO_SOURCE;
+  curOut = [];
+  curHint = undefined;
+}
 
 function found(category: BuiltinCategory, start: number, end: number, confidence: number): void {
   emit(curSrc, curHint, curOut, category, start, end, confidence);
@@ -207,7 +222,7 @@ export function scanNumeric(src: Source, at: number, plan: ScanPlan, hint: Hint,
     classifyIpv4(plan, chunkFirst[chunks - 1] ?? 0, groups); // an address with a port: "10.0.0.1:8080"
   }
   if (usable === 0 || (usable === 1 && !compound)) return resume;
-  if (plan.card && cardTiles()) return resume;
+  if (plan.card && tokGroups >= 8 && cardTiles()) return resume;
   let a = 0;
   while (a < usable) {
     let hit = false;
@@ -355,9 +370,11 @@ function classifyTriple(plan: ScanPlan, a: number, mask: number): boolean {
 
 /** True when codes[ws, we) (four digits) is a year 19xx/20xx after ' ' or '-', as in "12 March 1985". */
 function mayEndDate(codes: Uint16Array, ws: number, we: number): boolean {
-  const year = digitValue(codes, ws, we);
   const before = codes[ws - 1] ?? 0;
-  if (year < 1900 || year > 2099 || (before !== 32 && before !== 45)) return false;
+  const first = codes[ws] ?? 0;
+  if ((before !== 32 && before !== 45) || (first !== 49 && first !== 50)) return false; // ' '/'-', 1…/2…
+  const year = digitValue(codes, ws, we);
+  if (year < 1900 || year > 2099) return false;
   // "March 12, 1985" / "March 12 1985" put a day before the year, "12 March 1985" a month name.
   const c = codes[ws - 2] ?? 0;
   return c === 44 || isDigit(c) || (isLetter(c) && endsWithMonthName(codes, ws - 1));

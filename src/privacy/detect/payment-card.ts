@@ -8,12 +8,15 @@ interface IinRange {
   readonly hi: number;
   /** Number of leading digits `lo`/`hi` are written with. */
   readonly digits: number;
+  /** 10^(6 − digits): divides a six-digit prefix down to this range's prefix. */
+  readonly scale: number;
   readonly minLen: number;
   readonly maxLen: number;
 }
 
 function range(lo: number, hi: number, minLen: number, maxLen = minLen): IinRange {
-  return { lo, hi, digits: String(lo).length, minLen, maxLen };
+  const digits = String(lo).length;
+  return { lo, hi, digits, scale: 10 ** (6 - digits), minLen, maxLen };
 }
 
 // Public IIN ranges of the major networks (ISO/IEC 7812 registrations as published by each network).
@@ -63,7 +66,7 @@ export function knownIin(digits: string): boolean {
   const six = Number(digits.slice(0, 6));
   for (const r of IIN_RANGES) {
     if (len < r.minLen || len > r.maxLen) continue;
-    const prefix = Math.floor(six / 10 ** (6 - r.digits));
+    const prefix = Math.floor(six / r.scale);
     if (prefix >= r.lo && prefix <= r.hi) return true;
   }
   return false;

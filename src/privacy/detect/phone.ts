@@ -68,33 +68,41 @@ function nanpPlausible(value: number, length: number): boolean {
 
 const MAX_DIGITS = 17;
 
-const validators = new Map<CountryCode, PhoneValidator>();
-
-/** The shared validator of a region (its cache of parsed numbers lives as long as the process). */
-export function phoneValidatorFor(region: CountryCode): PhoneValidator {
-  let v = validators.get(region);
-  if (v === undefined) {
-    v = createPhoneValidator(region);
-    validators.set(region, v);
-  }
-  return v;
+interface RegionInfo {
+  /** lengths[n] = 1 when a national number of n digits is worth parsing. */
+  readonly lengths: Uint8Array;
+  readonly nanp: boolean;
 }
 
-/** A validator for one default region; it caches what it has parsed (bounded). */
-export function createPhoneValidator(region: CountryCode): PhoneValidator {
-  const metadata = new Metadata();
-  metadata.selectNumberingPlan(region);
-  const lengths = new Uint8Array(MAX_DIGITS + 1);
-  for (const len of metadata.numberingPlan?.possibleLengths() ?? []) {
-    // One more digit for a trunk prefix written in front ("0" in most of Europe, "1" in NANP).
-    for (const l of [len, len + 1]) if (l <= MAX_DIGITS) lengths[l] = 1;
+const regions = new Map<CountryCode, RegionInfo>();
+
+function regionInfo(region: CountryCode): RegionInfo {
+  let info = regions.get(region);
+  if (info === undefined) {
+    const metadata = new Metadata();
+    metadata.selectNumberingPlan(region);
+    const lengths = new Uint8Array(MAX_DIGITS + 1);
+    for (const len of metadata.numberingPlan?.possibleLengths() ?? []) {
+      // One more digit for a trunk prefix written in front ("0" in most of Europe, "1" in NANP).
+      for (const l of [len, len + 1]) if (l <= MAX_DIGITS) lengths[l] = 1;
+    }
+    info = { lengths, nanp: getCountryCallingCode(region) === '1' };
+    regions.set(region, info);
   }
-  const nanpRegion = getCountryCallingCode(region) === '1';
+  return info;
+}
+
+/**
+ * A validator for one default region with its own bounded cache of parsed numbers. Create one
+ * per scan call: the cache holds phone numbers, which must not outlive the call.
+ */
+export function createPhoneValidator(region: CountryCode): PhoneValidator {
+  const { lengths, nanp: nanpRegion } = regionInfo(region);
   // One map per (length, international): a digit string of at most 15 digits is exact as a number.
-  const caches = Array.from({ length: 2 * (MAX_DIGITS + 1) }, () => new Map<number, boolean>());
+  // Created on first use: most scans (a log line, a JSON value) never parse a number.
+  let caches: Map<number, boolean>[] = [];
   let cached = 0;
-  const cacheFor = (length: number, international: boolean): Map<number, boolean> | undefined =>
-    caches[length * 2 + (international ? 1 : 0)];
+  const slot = (length: number, international: boolean): number => length * 2 + (international ? 1 : 0);
 
   function known(value: number, length: number, international: boolean): boolean | undefined {
     if (length > MAX_DIGITS || length < 2) return false;
@@ -108,7 +116,7 @@ export function createPhoneValidator(region: CountryCode): PhoneValidator {
     } else if (nanpRegion && !nanpPlausible(value, length)) {
       return false;
     }
-    return cacheFor(length, international)?.get(value);
+    return caches[slot(length, international)]?.get(value);
   }
 
   return {
@@ -124,10 +132,11 @@ export function createPhoneValidator(region: CountryCode): PhoneValidator {
         : parsePhoneNumberFromString(digits, region);
       const valid = parsed?.isValid() === true;
       if (cached >= CACHE_LIMIT) {
-        for (const m of caches) m.clear();
+        caches = [];
         cached = 0;
       }
-      cacheFor(digits.length, international)?.set(value, valid);
+      const k = slot(digits.length, international);
+      (caches[k] ??= new Map<number, boolean>()).set(value, valid);
       cached++;
       return valid;
     },

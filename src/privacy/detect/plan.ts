@@ -3,7 +3,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { CustosError } from '../../errors/index.ts';
 import { compileCustomDetector, type CustomDetector } from './custom.ts';
-import { phoneValidatorFor, type PhoneValidator } from './phone.ts';
+import { createPhoneValidator, type PhoneValidator } from './phone.ts';
 import { BUILTIN_CATEGORIES, type BuiltinCategory, type PiiCategory, type ScanOptions } from './types.ts';
 
 export interface ScanPlan {
@@ -30,14 +30,13 @@ function invalid(field: string, rule: string): CustosError {
  * Validate options and build the plan.
  * @throws CustosError INPUT_INVALID for a bad option; PRIVACY_PATTERN_INVALID for a bad custom pattern.
  */
-export function compilePlan(options?: ScanOptions): ScanPlan {
-  if (options === undefined) return (defaultPlan ??= build({}));
-  return build(options);
-}
-
-let defaultPlan: ScanPlan | undefined;
-
-function build(options: ScanOptions): ScanPlan {
+export function compilePlan(options: ScanOptions = {}): ScanPlan {
+  // Options may come from a config file or an API body: check the shapes, not just the values.
+  const raw: unknown = options;
+  if (typeof raw !== 'object' || raw === null) throw invalid('options', 'an object');
+  const { categories, custom: specs } = raw as Record<string, unknown>;
+  if (categories !== undefined && !Array.isArray(categories)) throw invalid('categories', 'an array');
+  if (specs !== undefined && !Array.isArray(specs)) throw invalid('custom', 'an array');
   const region = options.defaultRegion ?? 'US';
   if (typeof region !== 'string' || !isSupportedCountry(region)) {
     throw invalid('defaultRegion', 'a supported ISO 3166-1 alpha-2 region');
@@ -51,7 +50,7 @@ function build(options: ScanOptions): ScanPlan {
   if (typeof minConfidence !== 'number' || !(minConfidence >= 0 && minConfidence <= 1)) {
     throw invalid('minConfidence', 'a number from 0 to 1');
   }
-  const custom = (options.custom ?? []).map(compileCustomDetector);
+  const custom = (options.custom ?? []).map((spec) => compileCustomDetector(spec));
   const names = new Set(custom.map((d) => d.category));
   if (names.size !== custom.length) {
     throw new CustosError('PRIVACY_PATTERN_INVALID', 'Custom detector names must be unique', {
@@ -60,7 +59,7 @@ function build(options: ScanOptions): ScanPlan {
   }
   return {
     email: wanted.has('email'),
-    phone: wanted.has('phone') ? phoneValidatorFor(region) : undefined,
+    phone: wanted.has('phone') ? createPhoneValidator(region) : undefined,
     card: wanted.has('payment_card'),
     iban: wanted.has('iban'),
     ssn: wanted.has('us_ssn'),
