@@ -13,6 +13,7 @@ import { CARD_CONFIDENCE, cardGrouping, isPaymentCard } from './payment-card.ts'
 import {
   PHONE_BARE_CONFIDENCE,
   PHONE_CONTEXT_WORDS,
+  NOT_PHONE_WORDS,
   PHONE_INTERNATIONAL_CONFIDENCE,
   PHONE_NATIONAL_CONFIDENCE,
   type PhoneValidator,
@@ -29,6 +30,8 @@ const MAX_GROUPS = 64;
 const MAX_WINDOW = 6;
 /** How far before bare digits a phone or SSN word may sit. */
 const CONTEXT_BEFORE = 24;
+/** How far back an identifier word (order, invoice, …) vetoes a phone reading. */
+const NOT_PHONE_BEFORE = 12;
 
 const SEP_NONE = 0;
 const SEP_SPACE = 1;
@@ -425,6 +428,12 @@ function classifyPhone(
   if ((mask & BIT_DOT) !== 0 && (mask & BIT_DASH) !== 0) return false;
   const ws = windowStart(a);
   if (curSrc.codes[ws - 1] === 35) return false; // "#2025550123" is an order or ticket number
+  if (
+    hasWordIn(curSrc.codes, ws - NOT_PHONE_BEFORE, ws, NOT_PHONE_WORDS) &&
+    !hasWordIn(curSrc.codes, ws - NOT_PHONE_BEFORE, ws, PHONE_CONTEXT_WORDS)
+  ) {
+    return false; // "order 2024-000381", "invoice 202-555-0143": an identifier, not a number to call
+  }
   if (cutFromFours(a, b)) return false;
   let confidence: number;
   if (a === 0 && tokPlus) {

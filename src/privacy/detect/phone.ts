@@ -33,6 +33,27 @@ export const PHONE_CONTEXT_WORDS: WordList = wordList([
   'telefon',
 ]);
 
+/**
+ * Words that make a digit run an identifier rather than a phone number when they stand just before
+ * it ("order 2024-000381", "invoice 555-0199"), unless a phone word is there too.
+ */
+export const NOT_PHONE_WORDS: WordList = wordList([
+  'order',
+  'invoice',
+  'ticket',
+  'ref',
+  'receipt',
+  'case',
+  'serial',
+  'tracking',
+  'sku',
+  'isbn',
+  'account',
+  'acct',
+  'iban',
+  'policy',
+]);
+
 const CACHE_LIMIT = 8192;
 
 export interface PhoneValidator {

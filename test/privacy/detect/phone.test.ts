@@ -26,6 +26,8 @@ describe('phone detector', () => {
     expect(valuesOf('phone', 'Tel: 2025550123')).toEqual(['2025550123']);
     expect(valuesOf('phone', 'call 2025550123 now')).toEqual(['2025550123']);
     expect(valuesOf('phone', 'order 2025550123 shipped')).toEqual([]);
+    // an identifier word does not veto a number that a phone word also introduces
+    expect(valuesOf('phone', 'ticket: call 202-555-0143')).toEqual(['202-555-0143']);
   });
 
   it.each([
@@ -39,6 +41,8 @@ describe('phone detector', () => {
     ['a price', '$1,234.56'],
     ['a tracking number tail', 'USPS 9205 7436 3374 5229 9253 57'],
     ['glued to letters', 'ref2025550123'],
+    ['an order id that parses as a number', '(order 2024-000381): shipped'],
+    ['an invoice number', 'invoice 202-555-0143 is overdue'],
   ])('rejects %s', (_name, text) => {
     expect(valuesOf('phone', text)).toEqual([]);
   });
