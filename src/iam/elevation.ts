@@ -9,7 +9,6 @@ import { isPrintable, newId } from './ids.ts';
 import { checkRole, type Role } from './roles.ts';
 import { actorId } from './users.ts';
 import { requireWorkspace } from './workspaces.ts';
-import { takeWriteLock } from './write-lock.ts';
 
 export type ElevationState = 'pending' | 'approved' | 'denied' | 'expired';
 
@@ -142,7 +141,6 @@ export async function decideElevation(
 ): Promise<Elevation> {
   const now = nowOf(ctx);
   const decided = await ctx.store.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx, ctx.store.dialect);
     const row = await trx
       .selectFrom('elevations')
       .selectAll()

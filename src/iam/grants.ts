@@ -10,7 +10,6 @@ import { nowOf, type IamContext } from './context.ts';
 import { newId } from './ids.ts';
 import { checkRole, type Role } from './roles.ts';
 import { actorId, getUser } from './users.ts';
-import { takeWriteLock } from './write-lock.ts';
 
 export interface GrantRecord extends Grant {
   readonly id: string;
@@ -133,7 +132,6 @@ export async function revokeGrants(
 ): Promise<GrantRecord[]> {
   const now = nowOf(ctx);
   const revoked = await ctx.store.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx, ctx.store.dialect);
     const out: GrantRecord[] = [];
     for (const [i, id] of ids.entries()) {
       const row = await trx

@@ -10,7 +10,6 @@ import { ANONYMOUS, recordIam, userActor } from './audit.ts';
 import { putChallenge, takeChallenge } from './challenges.ts';
 import { nowOf, type IamContext } from './context.ts';
 import { actorId, toUser, type User } from './users.ts';
-import { takeWriteLock } from './write-lock.ts';
 
 export interface OidcProvider {
   readonly id: string;
@@ -108,7 +107,6 @@ export async function setOidcProvider(ctx: IamContext, input: SetOidcProvider): 
     updated_at: now,
   };
   await ctx.store.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx, ctx.store.dialect);
     const existing = await trx
       .selectFrom('oidc_providers')
       .select('id')

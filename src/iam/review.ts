@@ -7,7 +7,6 @@ import { nowOf, type IamContext } from './context.ts';
 import { listGrants, type GrantRecord } from './grants.ts';
 import { listTokens, type TokenMetadata } from './tokens.ts';
 import { actorId } from './users.ts';
-import { takeWriteLock } from './write-lock.ts';
 
 export interface AccessReview {
   readonly workspace: string;
@@ -65,7 +64,6 @@ export async function revokeAccess(
   const now = nowOf(ctx);
   const by = actorId(input.actor);
   const revoked = await ctx.store.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx, ctx.store.dialect);
     const grants: { id: string; user: string; role: string }[] = [];
     for (const [i, id] of input.grantIds.entries()) {
       const row = await trx

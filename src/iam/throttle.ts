@@ -2,7 +2,6 @@
 // unknown account is throttled and locked exactly like a real one and answers reveal nothing.
 import { sha256Hex } from '../crypto/index.ts';
 import { laterOf, nowOf, type IamContext } from './context.ts';
-import { takeWriteLock } from './write-lock.ts';
 
 export function throttleKey(identifier: string): string {
   return sha256Hex(`custos/sign-in/v1\u0000${identifier}`);
@@ -23,7 +22,6 @@ export async function recordFailure(ctx: IamContext, key: string): Promise<boole
   const { lockoutThreshold, lockoutWindowSeconds, lockoutSeconds } = ctx.settings;
   const now = nowOf(ctx);
   return ctx.store.db.transaction().execute(async (trx) => {
-    await takeWriteLock(trx, ctx.store.dialect);
     const row = await trx
       .selectFrom('sign_in_throttle')
       .selectAll()

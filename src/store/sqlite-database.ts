@@ -50,6 +50,10 @@ export class NodeSqliteDatabase implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
+    // Kysely opens transactions with a deferred `begin`. A deferred transaction that reads and then
+    // writes fails at once with SQLITE_BUSY when another connection (the ledger writer, a second
+    // process) committed in between; taking the write lock up front makes it wait its turn instead.
+    if (sql === 'begin') sql = 'begin immediate';
     let stmt = this.#cache.get(sql);
     if (stmt === undefined) {
       stmt = new CachedStatement(this.raw.prepare(sql));
