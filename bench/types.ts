@@ -17,7 +17,11 @@ export interface BenchCase {
 }
 
 /** Operations per second of `fn` over `iterations` calls, after a warm-up. */
-export function opsPerSecond(iterations: number, fn: (i: number) => void, warmup = Math.min(iterations, 2000)): number {
+export function opsPerSecond(
+  iterations: number,
+  fn: (i: number) => void,
+  warmup = Math.min(iterations, 2000),
+): number {
   for (let i = 0; i < warmup; i++) fn(i);
   const start = process.hrtime.bigint();
   for (let i = 0; i < iterations; i++) fn(i);

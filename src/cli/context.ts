@@ -71,7 +71,10 @@ export function reportError(io: CliIo, err: unknown, json: boolean): number {
   if (json) {
     io.stderr.write(`${scrubSecrets(JSON.stringify(problem))}\n`);
   } else {
-    const where = typeof problem.field === 'string' ? ` (${problem.field}${typeof problem.rule === 'string' ? `: ${problem.rule}` : ''})` : '';
+    const where =
+      typeof problem.field === 'string'
+        ? ` (${problem.field}${typeof problem.rule === 'string' ? `: ${problem.rule}` : ''})`
+        : '';
     io.stderr.write(`${scrubSecrets(`error ${problem.code}: ${problem.detail}${where}`)}\n`);
     const problems = problem.problems;
     if (Array.isArray(problems) && problems.length > 1) {

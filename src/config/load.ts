@@ -26,7 +26,8 @@ function keyOf(e: ErrorObject): string {
 
 function ruleOf(e: ErrorObject): string {
   if (e.keyword === 'additionalProperties') return 'unknown key';
-  if (e.keyword === 'enum') return `one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (e.keyword === 'enum')
+    return `one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   return e.message ?? e.keyword;
 }
 

@@ -64,12 +64,20 @@ export function loadHostConfig(options: HostOptions): { config: CustosConfig; pa
   return { config, paths: installPaths(options.dataDir, config) };
 }
 
-export async function openRoot(config: CustosConfig, paths: InstallPaths, passphrase?: string): Promise<RootKeyProvider> {
+export async function openRoot(
+  config: CustosConfig,
+  paths: InstallPaths,
+  passphrase?: string,
+): Promise<RootKeyProvider> {
   if (config.keys.rootKey.provider === 'file') return openLocalRootKeyFile(paths.rootKey);
   if (passphrase === undefined || passphrase === '') {
-    throw new CustosError('KEYS_PASSPHRASE_WRONG', 'A passphrase is required (CUSTOS_PASSPHRASE or --passphrase-file)', {
-      details: { field: 'passphrase', rule: 'required for the passphrase root key provider' },
-    });
+    throw new CustosError(
+      'KEYS_PASSPHRASE_WRONG',
+      'A passphrase is required (CUSTOS_PASSPHRASE or --passphrase-file)',
+      {
+        details: { field: 'passphrase', rule: 'required for the passphrase root key provider' },
+      },
+    );
   }
   return openPassphraseRootKey(paths.rootKey, passphrase);
 }
@@ -85,19 +93,28 @@ export function databaseUrlOf(config: CustosConfig, options: HostOptions): strin
 export async function openHost(options: HostOptions): Promise<Host> {
   const { config, paths } = loadHostConfig(options);
   if (!existsSync(paths.config)) {
-    throw new CustosError('DATA_DIR_NOT_INITIALIZED', 'No Custos installation in the data directory; run `custos init`', {
-      details: { field: 'data', rule: 'initialized installation' },
-    });
+    throw new CustosError(
+      'DATA_DIR_NOT_INITIALIZED',
+      'No Custos installation in the data directory; run `custos init`',
+      {
+        details: { field: 'data', rule: 'initialized installation' },
+      },
+    );
   }
   const root = await openRoot(config, paths, options.passphrase);
   const url = databaseUrlOf(config, options);
   const store = await openStore(
-    url === undefined ? { dialect: 'sqlite', file: paths.database } : { dialect: 'postgres', url, poolSize: config.database.poolSize },
+    url === undefined
+      ? { dialect: 'sqlite', file: paths.database }
+      : { dialect: 'postgres', url, poolSize: config.database.poolSize },
   );
   const ledgers = new Ledgers({ store, root, options: config.ledger });
   const sink = ledgers.auditSink;
   const keyring = new Keyring({ store, root, audit: sink, rotateAfterWraps: config.keys.rotateAfterWraps });
-  const logger = createLogger({ level: config.log.level, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const logger = createLogger({
+    level: config.log.level,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   return {
     paths,
     config,

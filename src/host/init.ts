@@ -25,7 +25,11 @@ export interface InitResult {
   readonly adminToken: string;
 }
 
-const CONFIG_TEMPLATE = (provider: 'file' | 'passphrase', file: string, url?: string) => `# Custos configuration. Every key can be overridden by a CUSTOS_* environment variable,
+const CONFIG_TEMPLATE = (
+  provider: 'file' | 'passphrase',
+  file: string,
+  url?: string,
+) => `# Custos configuration. Every key can be overridden by a CUSTOS_* environment variable,
 # e.g. CUSTOS_SERVER_PORT=9090. Unknown keys are rejected.
 server:
   host: 127.0.0.1
@@ -67,7 +71,8 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
         ? { dialect: 'sqlite', file: paths.database }
         : { dialect: 'postgres', url: options.databaseUrl },
     );
-    if (options.databaseUrl === undefined) created.push(paths.database, `${paths.database}-wal`, `${paths.database}-shm`);
+    if (options.databaseUrl === undefined)
+      created.push(paths.database, `${paths.database}-wal`, `${paths.database}-shm`);
     const existing = await store.db.selectFrom('workspaces').select('id').limit(1).executeTakeFirst();
     if (existing !== undefined) {
       throw new CustosError('DATA_DIR_EXISTS', 'The database already holds an installation', {
@@ -77,10 +82,19 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
     const workspace = options.workspace ?? 'default';
     const actor = localOperator();
     ledgers = new Ledgers({ store, root, options: DEFAULT_CONFIG.ledger });
-    const keyring = new Keyring({ store, root, audit: ledgers.auditSink, rotateAfterWraps: DEFAULT_CONFIG.keys.rotateAfterWraps });
+    const keyring = new Keyring({
+      store,
+      root,
+      audit: ledgers.auditSink,
+      rotateAfterWraps: DEFAULT_CONFIG.keys.rotateAfterWraps,
+    });
     await createWorkspace(store.db, workspace);
     await keyring.initWorkspace(workspace, actor);
-    const { token } = await issueToken(store.db, { workspaceId: workspace, roles: ['admin'], label: 'bootstrap' });
+    const { token } = await issueToken(store.db, {
+      workspaceId: workspace,
+      roles: ['admin'],
+      label: 'bootstrap',
+    });
     await ledgers.auditSink.record('system', {
       time: new Date().toISOString(),
       actor,
@@ -89,7 +103,10 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
       outcome: 'success',
       details: { bootstrapToken: 'issued' },
     });
-    writeFileSync(paths.config, CONFIG_TEMPLATE(provider, keyFile, options.databaseUrl), { mode: 0o600, flag: 'wx' });
+    writeFileSync(paths.config, CONFIG_TEMPLATE(provider, keyFile, options.databaseUrl), {
+      mode: 0o600,
+      flag: 'wx',
+    });
     created.push(paths.config);
     await ledgers.close();
     await store.close();

@@ -25,7 +25,7 @@ export interface AuditEvent {
   readonly outcome: Outcome;
   readonly purpose?: string;
   readonly correlationId?: string;
-  readonly details?: { readonly [key: string]: JsonValue };
+  readonly details?: Readonly<Record<string, JsonValue>>;
 }
 
 /** Where audit events go. `ledger` is a workspace id or `system`. Resolves once the event is durable. */

@@ -27,12 +27,13 @@ function scrubbingStream(target: DestinationStream | NodeJS.WritableStream): Wri
 }
 
 function wrap(p: PinoLogger): Logger {
-  const call = (level: 'info' | 'warn' | 'error' | 'debug') => (msg: string, data?: Record<string, unknown>) => {
-    if (!p.isLevelEnabled(level)) return;
-    const safe = redactString(msg);
-    if (data === undefined) p[level](safe);
-    else p[level](redactValue(data) as Record<string, unknown>, safe);
-  };
+  const call =
+    (level: 'info' | 'warn' | 'error' | 'debug') => (msg: string, data?: Record<string, unknown>) => {
+      if (!p.isLevelEnabled(level)) return;
+      const safe = redactString(msg);
+      if (data === undefined) p[level](safe);
+      else p[level](redactValue(data) as Record<string, unknown>, safe);
+    };
   return {
     info: call('info'),
     warn: call('warn'),
@@ -43,7 +44,9 @@ function wrap(p: PinoLogger): Logger {
 }
 
 /** Create the logger writing JSON lines to `destination` (default stderr). */
-export function createLogger(options: { level?: LogLevel; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(
+  options: { level?: LogLevel; destination?: NodeJS.WritableStream } = {},
+): Logger {
   const destination = scrubbingStream(options.destination ?? process.stderr);
   return wrap(pino({ level: options.level ?? 'info', base: { service: 'custos' } }, destination));
 }

@@ -3,7 +3,8 @@
 import { redactText, scanText } from '../privacy/detect/index.ts';
 import { scrubSecrets } from './scrubber.ts';
 
-const CREDENTIAL_KEY = /pass(word|phrase)?|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential/i;
+const CREDENTIAL_KEY =
+  /pass(word|phrase)?|secret|token|authorization|cookie|api[-_]?key|private[-_]?key|credential/i;
 const MAX_DEPTH = 8;
 
 /** A value tagged with its classification; loggers print only the label. */
@@ -16,7 +17,11 @@ export interface Classified {
 const CLASSIFIED = Symbol.for('custos.classified');
 
 /** Wrap a classified value so every sink prints `[restricted:email]` instead of it. */
-export function classified(classification: Classified['classification'], category: string, value: unknown): Classified {
+export function classified(
+  classification: Classified['classification'],
+  category: string,
+  value: unknown,
+): Classified {
   return Object.freeze({ classification, category, value, [CLASSIFIED]: true });
 }
 
@@ -45,7 +50,10 @@ export function redactValue(value: unknown, depth = 0): unknown {
   if (value instanceof Uint8Array) return `[${value.length} bytes]`;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = CREDENTIAL_KEY.test(k) && v !== null && v !== undefined && typeof v !== 'boolean' ? '[redacted]' : redactValue(v, depth + 1);
+    out[k] =
+      CREDENTIAL_KEY.test(k) && v !== null && v !== undefined && typeof v !== 'boolean'
+        ? '[redacted]'
+        : redactValue(v, depth + 1);
   }
   return out;
 }

@@ -9,7 +9,12 @@ let ordered: string[] = [];
 export function registerSecret(value: string | Uint8Array): void {
   const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
   if (text.length < MIN_SECRET_LENGTH) return;
-  const forms = [text, Buffer.from(text).toString('base64'), Buffer.from(text).toString('base64url'), encodeURIComponent(text)];
+  const forms = [
+    text,
+    Buffer.from(text).toString('base64'),
+    Buffer.from(text).toString('base64url'),
+    encodeURIComponent(text),
+  ];
   for (const form of forms) registered.add(form);
   // Longest first, so a value that contains another is removed whole.
   ordered = [...registered].sort((a, b) => b.length - a.length);

@@ -18,9 +18,9 @@ export async function migrate(store: Store): Promise<string[]> {
     try {
       await db.transaction().execute(async (trx) => {
         if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_ID})`.execute(trx);
-        const done = await sql<{ name: string }>`select name from custos_migrations where name = ${m.name}`.execute(
-          trx,
-        );
+        const done = await sql<{
+          name: string;
+        }>`select name from custos_migrations where name = ${m.name}`.execute(trx);
         if (done.rows.length > 0) return;
         await m.up(trx as unknown as Kysely<unknown>, store.dialect);
         await sql`insert into custos_migrations (name, applied_at) values (${m.name}, ${new Date().toISOString()})`.execute(

@@ -54,7 +54,9 @@ describe('config', () => {
   });
 
   it('rejects an unknown or malformed CUSTOS_ variable naming it', () => {
-    expect(fails(() => loadConfig(undefined, { CUSTOS_SERVR_PORT: '1' })).details.field).toBe('CUSTOS_SERVR_PORT');
+    expect(fails(() => loadConfig(undefined, { CUSTOS_SERVR_PORT: '1' })).details.field).toBe(
+      'CUSTOS_SERVR_PORT',
+    );
     expect(fails(() => loadConfig(undefined, { CUSTOS_SERVER_PORT: 'eighty' })).details.field).toBe(
       'CUSTOS_SERVER_PORT',
     );

@@ -15,7 +15,9 @@ for (const dialect of DIALECTS) {
       t = await createTestStore(dialect);
       const again = await migrate(t.store);
       expect(again).toEqual([]);
-      const rows = await sql<{ name: string }>`select name from custos_migrations order by name`.execute(t.store.db);
+      const rows = await sql<{ name: string }>`select name from custos_migrations order by name`.execute(
+        t.store.db,
+      );
       expect(rows.rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
     });
 

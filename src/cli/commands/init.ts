@@ -8,7 +8,10 @@ export function registerInit(program: Command, io: CliIo): void {
     .command('init')
     .description('create the data directory, root key, database, the default workspace and an admin token')
     .option('--workspace <id>', 'id of the first workspace', 'default')
-    .option('--passphrase', 'derive the root key from a passphrase (CUSTOS_PASSPHRASE or --passphrase-file) instead of a key file')
+    .option(
+      '--passphrase',
+      'derive the root key from a passphrase (CUSTOS_PASSPHRASE or --passphrase-file) instead of a key file',
+    )
     .option('--json', 'print {"dataDir","workspace","adminToken"}')
     .action(async (opts: { workspace: string; passphrase?: boolean; json?: boolean }, cmd: Command) => {
       const g = globalsOf(cmd);

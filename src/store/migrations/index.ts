@@ -1,7 +1,12 @@
 // The ordered list of schema migrations; append only, never edit a landed migration.
 import { foundation } from './001-foundation.ts';
+import { ledger } from './002-ledger.ts';
+import { custody } from './003-custody.ts';
+import { secrets } from './004-secrets.ts';
+import { engine } from './005-engine.ts';
+import { iam } from './006-iam.ts';
 import type { StoreMigration } from './types.ts';
 
-export const MIGRATIONS: readonly StoreMigration[] = [foundation];
+export const MIGRATIONS: readonly StoreMigration[] = [foundation, ledger, custody, secrets, engine, iam];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';
