@@ -80,16 +80,24 @@ export function registerDemo(program: Command, io: CliIo): void {
           const body = readFileSync(join(EXAMPLE, 'sample-input.json'));
           const key = await installed.webhookKeys(ws, WORKFLOW);
           if (key === undefined) throw new CustosError('INTERNAL', 'The workflow has no webhook key');
-          const started = await receiveWebhook(
-            { store: host.store, start: installed.runtime.start, keys: installed.webhookKeys },
-            {
-              workspaceId: ws,
-              workflow: WORKFLOW,
-              body,
-              signature: signWebhook(key, body, Math.floor(Date.now() / 1000)),
-              idempotencyKey: `demo-${randomBytes(8).toString('hex')}`,
-            },
-          );
+          const deliver = (timestamp: number) =>
+            receiveWebhook(
+              { store: host.store, start: installed.runtime.start, keys: installed.webhookKeys },
+              {
+                workspaceId: ws,
+                workflow: WORKFLOW,
+                body,
+                signature: signWebhook(key, body, timestamp),
+                idempotencyKey: `demo-${randomBytes(8).toString('hex')}`,
+              },
+            );
+          // Each signature is accepted once; a second demo within the same second signs anew a second later.
+          const now = Math.floor(Date.now() / 1000);
+          const started = await deliver(now).catch(async (err: unknown) => {
+            if (!isCustosError(err, 'RUNTIME_WEBHOOK_REPLAYED')) throw err;
+            await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+            return deliver(now + 1);
+          });
           const view = await installed.runtime.wait(ws, started.runId, { timeoutMs: 60_000, pollMs: 20 });
           const ledgers = [];
           for (const name of [ws, 'system']) {
