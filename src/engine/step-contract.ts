@@ -30,6 +30,8 @@ export interface StepServices {
    * send; throws EGRESS_AI_BLOCKED / EGRESS_AI_DISABLED.
    */
   readonly aiGuard: PromptGuard;
+  /** Custody exports (export steps): signed, archived bundles with the run as provenance. */
+  readonly export: ExportAccess;
   /** Clock for delay and approval deadlines; default `new Date()`. */
   readonly now?: () => Date;
 }
@@ -68,6 +70,28 @@ export interface ConnectorResponse {
 export interface RecordAccess {
   put(type: string, record: Readonly<Record<string, JsonValue>>): Promise<{ id: string }>;
   findBy(type: string, field: string, value: JsonValue): Promise<readonly { id: string }[]>;
+}
+
+export interface ExportRequest {
+  /** Name of the saved export definition. */
+  readonly definition: string;
+  /** Definition version; default the newest. */
+  readonly version?: number;
+  readonly purpose: string;
+  /** age1… recipients added to the definition's own. */
+  readonly recipients?: readonly string[];
+}
+
+export interface ExportReceipt {
+  readonly exportId: string;
+  /** SHA-256 (hex) of the bundle file as archived. */
+  readonly sha256: string;
+  readonly archived: boolean;
+}
+
+export interface ExportAccess {
+  /** Produce, archive and ledger one export bundle as the run; audited with its correlation id. */
+  exportBundle(request: ExportRequest, signal: AbortSignal): Promise<ExportReceipt>;
 }
 
 /** Everything the runtime hands one attempt of one step. */

@@ -59,6 +59,10 @@ export const ACTIONS = {
   'key.rotate': a(ADMIN, 'workspace', true),
   'secret.list': a(['admin', 'builder', 'operator', 'auditor'], 'workspace', false),
   'secret.write': a(ADMIN, 'workspace', true),
+  'export.definition.list': a(OVERSIGHT, 'workspace', false),
+  'export.create': a(ADMIN, 'workspace', true),
+  'export.archive.read': a(OVERSIGHT, 'workspace', false),
+  'export.download': a(OVERSIGHT, 'workspace', false),
 } as const satisfies Record<string, ActionSpec>;
 
 export type ActionName = keyof typeof ACTIONS;

@@ -22,6 +22,7 @@ export function hostRuntime(host: Host, devEgress?: string): InstallationRuntime
     keyring: host.keyring,
     audit: host.audit,
     logger: host.logger,
+    custody: host,
     ...(hosts.length === 0 ? {} : { devEgress: { hosts } }),
   });
 }

@@ -79,6 +79,9 @@ export function stepTemplates(step: StepDefinition, at: string): readonly Templa
     case 'delay':
       textTemplate(step.until, `${at}/until`, out);
       break;
+    case 'export':
+      textTemplate(step.purpose, `${at}/purpose`, out);
+      break;
     case 'transform':
     case 'branch':
       break;

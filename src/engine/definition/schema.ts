@@ -19,6 +19,8 @@ export const PATTERNS = {
   secretName: '^[A-Z][A-Z0-9_]{0,127}$',
   fieldName: '^[a-zA-Z][a-zA-Z0-9_]{0,63}$',
   recordType: '^[a-z][a-z0-9_.-]{0,63}$',
+  exportDefinition: '^[a-z][a-z0-9-]{0,62}$',
+  ageRecipient: '^age1[02-9ac-hj-np-z]{58}$',
   /** The kernel's PII categories: a built-in detector category or `custom:<name>`. */
   category: `^(${BUILTIN_CATEGORIES.join('|')}|custom:[a-z0-9_.-]{1,64})$`,
   headerName: "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$",
@@ -222,6 +224,22 @@ const STEP_SCHEMAS: Readonly<Record<StepKind, Record<string, unknown>>> = {
     'delay',
     { duration: { type: 'string', pattern: PATTERNS.duration }, until: { ...template, minLength: 1 } },
     [],
+  ),
+  export: step(
+    'export',
+    {
+      definition: { type: 'string', pattern: PATTERNS.exportDefinition },
+      definitionVersion: { type: 'integer', minimum: 1, maximum: 1_000_000_000 },
+      purpose: { type: 'string', minLength: 1, maxLength: 512 },
+      recipients: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 32,
+        uniqueItems: true,
+        items: { type: 'string', pattern: PATTERNS.ageRecipient },
+      },
+    },
+    ['definition', 'purpose'],
   ),
 };
 

@@ -155,6 +155,9 @@ function stepProblems(
   if (step.kind === 'approval' && step.expiresAfter !== undefined && !/\d/.test(step.expiresAfter)) {
     problems.push({ field: `${at}/expiresAfter`, rule: 'ISO 8601 duration with at least one component' });
   }
+  if (step.kind === 'export' && (step.purpose.trim() === '' || /\p{Cc}/u.test(step.purpose))) {
+    problems.push({ field: `${at}/purpose`, rule: 'one printable line (why the export happens)' });
+  }
   if (step.kind === 'subflow' && step.workflow === def.name) {
     problems.push({ field: `${at}/workflow`, rule: `subflow cycle: ${def.name} → ${def.name}` });
   }

@@ -23,6 +23,7 @@ export const STEP_KINDS = [
   'approval',
   'subflow',
   'delay',
+  'export',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
@@ -200,6 +201,18 @@ export interface DelayStep extends StepBase {
   readonly until?: string;
 }
 
+export interface ExportStep extends StepBase {
+  readonly kind: 'export';
+  /** Name of a saved export definition (`custos export define`). */
+  readonly definition: string;
+  /** Definition version to run; default the newest at the time the step runs. */
+  readonly definitionVersion?: number;
+  /** Why this export happens (one line, a template); recorded in the bundle and the ledger. */
+  readonly purpose: string;
+  /** age1… X25519 recipients added to the definition's own. */
+  readonly recipients?: readonly string[];
+}
+
 export type StepDefinition =
   | HttpStep
   | TransformStep
@@ -209,7 +222,8 @@ export type StepDefinition =
   | AiStep
   | ApprovalStep
   | SubflowStep
-  | DelayStep;
+  | DelayStep
+  | ExportStep;
 
 /** Narrow the step union by kind. */
 export type StepOfKind<K extends StepKind> = Extract<StepDefinition, { kind: K }>;

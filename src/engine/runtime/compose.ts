@@ -4,6 +4,7 @@
 import type { JsonValue } from '../../crypto/index.ts';
 import { CustosError } from '../../errors/index.ts';
 import { KillSwitches, type DevEgressConfig } from '../../egress/index.ts';
+import type { CustodyHost } from '../../custody/index.ts';
 import type { Keyring } from '../../keys/index.ts';
 import type { AuditSink } from '../../ledger/index.ts';
 import type { Logger } from '../../observe/index.ts';
@@ -19,6 +20,7 @@ import { storeKillSwitches } from './kill-switch.ts';
 import { createPayloadCodec, keyringKeySource } from './payload-codec.ts';
 import { recordAccessFrom } from './records-adapter.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
+import { exportRunner } from './exports-adapter.ts';
 import { createServices } from './services.ts';
 import type { WebhookKeys } from './triggers/webhook.ts';
 import type { StepContext } from './workflows.ts';
@@ -33,6 +35,8 @@ export interface RuntimeParts {
   /** The record store steps use; default the installation's encrypting RecordStore (records-adapter.ts). */
   readonly records?: (context: StepContext) => RecordAccess;
   readonly devEgress?: DevEgressConfig;
+  /** The installation's custody (export steps); without it export steps fail as unavailable. */
+  readonly custody?: CustodyHost;
 }
 
 /** The runtime of an installation with what its edges need besides. */
@@ -102,6 +106,9 @@ export function installationRuntime(parts: RuntimeParts): InstallationRuntime {
         parts.records ??
         recordAccessFrom(new RecordStore({ store: parts.store, keyring: parts.keyring, audit: parts.audit })),
       ...(parts.devEgress === undefined ? {} : { devEgress: parts.devEgress }),
+      ...(parts.custody === undefined
+        ? {}
+        : { exports: exportRunner({ host: parts.custody, keyring: parts.keyring }) }),
     }),
     audit: parts.audit,
     logger: parts.logger,

@@ -15,7 +15,14 @@ import type { Actor, AuditSink } from '../../ledger/index.ts';
 import type { Logger } from '../../observe/index.ts';
 import type { SecretsVault } from '../../secrets/index.ts';
 import type { WorkflowDefinition } from '../definition/types.ts';
-import type { ConnectorRequest, ConnectorResponse, RecordAccess, StepServices } from '../step-contract.ts';
+import type {
+  ConnectorRequest,
+  ConnectorResponse,
+  ExportReceipt,
+  ExportRequest,
+  RecordAccess,
+  StepServices,
+} from '../step-contract.ts';
 import type { ServicesFactory, StepContext } from './workflows.ts';
 
 export interface ServiceDeps {
@@ -32,6 +39,12 @@ export interface ServiceDeps {
     signal: AbortSignal,
   ) => Promise<JsonValue>;
   readonly aiKillSwitch?: AiKillSwitch;
+  /** Custody exports run as the step's run (export steps). */
+  readonly exports?: (
+    context: StepContext,
+    request: ExportRequest,
+    signal: AbortSignal,
+  ) => Promise<ExportReceipt>;
   /** Development allowance for egress (loopback, plain HTTP to these hosts); never in production. */
   readonly devEgress?: DevEgressConfig;
   readonly resolver?: HostResolver;
@@ -161,6 +174,12 @@ export function createServices(deps: ServiceDeps): ServicesFactory {
         deps.subflow === undefined
           ? Promise.reject(unavailable('subflow runner'))
           : deps.subflow(context, workflow, input, signal),
+      export: {
+        exportBundle: (request, signal) =>
+          deps.exports === undefined
+            ? Promise.reject(unavailable('custody exports'))
+            : deps.exports(context, request, signal),
+      },
       aiGuard: {
         check: (model, prompt, policy) =>
           aiGuard === undefined

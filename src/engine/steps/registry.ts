@@ -9,6 +9,7 @@ import { executeBranch } from './branch.ts';
 import { executeCode } from './code.ts';
 import { checkOutput, throwIfAborted, type StepExecution } from './common.ts';
 import { executeDelay } from './delay.ts';
+import { executeExport } from './export.ts';
 import { executeHttp } from './http.ts';
 import { executeStore } from './store.ts';
 import { executeSubflow } from './subflow.ts';
@@ -34,6 +35,8 @@ function dispatch(step: StepDefinition, execution: StepExecution): Promise<StepO
       return executeSubflow(step, execution);
     case 'delay':
       return executeDelay(step, execution);
+    case 'export':
+      return executeExport(step, execution);
     default: {
       const kind = (step as { kind?: unknown }).kind;
       throw new CustosError('ENGINE_STEP_KIND_UNKNOWN', 'Step has an unknown kind', {

@@ -12,6 +12,7 @@ import { tokenRoutes } from './tokens.ts';
 import { accessRoutes } from './access.ts';
 import { keyRoutes } from './keys.ts';
 import { secretRoutes } from './secrets.ts';
+import { exportRoutes } from './exports.ts';
 
 export type RouteFactory = (host: Host) => FastifyPluginAsync;
 
@@ -27,4 +28,5 @@ export const ROUTES: readonly RouteFactory[] = [
   accessRoutes,
   keyRoutes,
   secretRoutes,
+  exportRoutes,
 ];

@@ -22,6 +22,7 @@ export function runtimeOf(host: Host): InstallationRuntime {
     keyring: host.keyring,
     audit: host.audit,
     logger: host.logger,
+    custody: host,
   });
 }
 

@@ -41,7 +41,7 @@ describe('custos workflow', () => {
       valid: true,
       name: 'customer-onboarding',
       version: '1.2.0',
-      steps: 10,
+      steps: 11,
     });
   });
 

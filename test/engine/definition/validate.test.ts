@@ -407,3 +407,42 @@ describe('validateWorkflow: inline credentials', () => {
     }
   });
 });
+
+describe('validateWorkflow: export steps', () => {
+  const exp = (more: Record<string, unknown> = {}) => ({
+    id: 'ship',
+    kind: 'export',
+    definition: 'regulator-customers',
+    purpose: 'Art. 58 request for {{ input.name }}',
+    ...more,
+  });
+
+  it('accepts a named definition with a purpose, version and recipients', () => {
+    const def = validateWorkflow(
+      workflowWith([exp({ definitionVersion: 3, recipients: [`age1${'q'.repeat(58)}`] })]),
+    );
+    expect(def.steps[0]).toMatchObject({ kind: 'export', definition: 'regulator-customers' });
+  });
+
+  it('requires the definition name and a purpose', () => {
+    const r = rules([{ id: 'ship', kind: 'export' }]);
+    expect(r.join('\n')).toMatch(/definition/);
+    expect(r.join('\n')).toMatch(/purpose/);
+    expect(rules([exp({ definition: 'Not A Name' })]).some((x) => x.startsWith('/steps/0/definition'))).toBe(
+      true,
+    );
+  });
+
+  it('rejects a blank or multi-line purpose, bad recipients and unknown references', () => {
+    expect(rules([exp({ purpose: '   ' })])).toContain(
+      '/steps/0/purpose one printable line (why the export happens)',
+    );
+    expect(rules([exp({ purpose: 'a\nb' })])).toContain(
+      '/steps/0/purpose one printable line (why the export happens)',
+    );
+    expect(rules([exp({ recipients: ['ssh-ed25519 AAAA'] })]).some((x) => x.includes('recipients'))).toBe(
+      true,
+    );
+    expect(rules([exp({ purpose: '{{ steps.ghost.output }}' })]).join('\n')).toMatch(/ghost/);
+  });
+});

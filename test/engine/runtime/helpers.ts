@@ -95,6 +95,7 @@ export function stubServices(): StepServices {
     records: { put: fail, findBy: fail },
     subflow: () => Promise.reject(new CustosError('INTERNAL', 'no subflows in this test')),
     aiGuard: { check: fail },
+    export: { exportBundle: () => Promise.reject(new CustosError('INTERNAL', 'no exports in this test')) },
   };
 }
 

@@ -7,6 +7,7 @@ import { parseWorkflow, type WorkflowDefinition } from '../../../src/engine/defi
 import type {
   ConnectorRequest,
   ConnectorResponse,
+  ExportRequest,
   ExpressionScope,
   HeaderValue,
   PromptGuard,
@@ -21,6 +22,7 @@ export interface FakeServices extends StepServices {
   readonly subflows: { workflow: string; input: JsonValue }[];
   readonly guarded: { model: string; prompt: string; policy: string }[];
   readonly events: AuditEvent[];
+  readonly exports: ExportRequest[];
 }
 
 export interface FakeOptions {
@@ -57,6 +59,7 @@ export function fakeServices(options: FakeOptions = {}): FakeServices {
   const guarded: { model: string; prompt: string; policy: string }[] = [];
   const guard = options.guard ?? allowAllGuard;
   const events: AuditEvent[] = [];
+  const exports: ExportRequest[] = [];
   const audit: AuditSink = {
     record: (_ledger, event) => {
       events.push(event);
@@ -65,6 +68,7 @@ export function fakeServices(options: FakeOptions = {}): FakeServices {
   };
   return {
     events,
+    exports,
     requests,
     secretLookups,
     stored,
@@ -105,6 +109,16 @@ export function fakeServices(options: FakeOptions = {}): FakeServices {
       check: (model, prompt, policy) => {
         guarded.push({ model: model.name, prompt, policy });
         return guard(model, prompt, policy);
+      },
+    },
+    export: {
+      exportBundle: (request) => {
+        exports.push(request);
+        return Promise.resolve({
+          exportId: `exp-test-${exports.length}`,
+          sha256: 'ab'.repeat(32),
+          archived: true,
+        });
       },
     },
     ...(options.now === undefined ? {} : { now: () => options.now ?? new Date() }),

@@ -313,3 +313,59 @@ describe('dispatch', () => {
     expect((await failure(execute('zzz', runtime(fakeServices())))).code).toBe('RUNTIME_STEP_UNKNOWN');
   });
 });
+
+describe('export step', () => {
+  const RECIPIENT = `age1${'q'.repeat(58)}`;
+
+  it('runs the named definition with the rendered purpose and returns the receipt', async () => {
+    const { def, step } = setup([
+      {
+        id: 'ship',
+        kind: 'export',
+        definition: 'regulator-customers',
+        definitionVersion: 2,
+        purpose: 'Request from {{ input.name }}',
+        recipients: [RECIPIENT],
+      },
+    ]);
+    const services = fakeServices();
+    const outcome = await executeStep(step('ship'), runtime(services), def);
+    expect(services.exports).toEqual([
+      {
+        definition: 'regulator-customers',
+        version: 2,
+        purpose: 'Request from Ada',
+        recipients: [RECIPIENT],
+      },
+    ]);
+    expect(outcome).toEqual({
+      kind: 'completed',
+      output: {
+        exportId: 'exp-test-1',
+        sha256: 'ab'.repeat(32),
+        archived: true,
+        definition: 'regulator-customers',
+      },
+    });
+  });
+
+  it('refuses a purpose that renders empty, and passes custody errors through', async () => {
+    const { def, step } = setup([
+      { id: 'ship', kind: 'export', definition: 'd', purpose: '{{ input.name }}' },
+    ]);
+    const services = fakeServices();
+    const blank = fakeRuntime(services, { input: { ...input, name: ' ' } });
+    expect((await failure(executeStep(step('ship'), blank, def))).code).toBe('INPUT_INVALID');
+    expect(services.exports).toEqual([]);
+    const denied = {
+      ...services,
+      export: {
+        exportBundle: () => Promise.reject(new CustosError('CUSTODY_EXPORT_DENIED', 'no')),
+      },
+    };
+    const ok = setup([{ id: 'ship', kind: 'export', definition: 'd', purpose: 'audit' }]);
+    expect((await failure(executeStep(ok.step('ship'), runtime(denied), ok.def))).code).toBe(
+      'CUSTODY_EXPORT_DENIED',
+    );
+  });
+});

@@ -1,0 +1,100 @@
+// Custody exports over the API: an admin creates a bundle from a saved definition, an auditor lists
+// the archive and downloads it (digest-checked, `custody.downloaded` on the ledger); other roles get
+// 403 and callers without a credential 401.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { custodyFor, localCaller } from '../../src/cli/commands/export.ts';
+import { closeDigestWorkers } from '../../src/custody/index.ts';
+import { issueToken } from '../../src/iam/index.ts';
+import { ledgerEvents, startHarness, type Harness } from './harness.ts';
+
+const DEFINITION = {
+  name: 'regulator-customers',
+  outputSchemaVersion: 1,
+  records: [{ type: 'customer', fields: { email: { treatment: 'clear', fallback: 'mask' } } }],
+  triggeredBy: ['admin'],
+  purpose: 'Art. 58 GDPR request',
+  retentionDays: 30,
+  sourceOrganization: 'Acme GmbH',
+};
+
+const BASE = '/api/v1/workspaces/default/exports';
+
+describe('export routes', () => {
+  let h: Harness;
+  let auditor = '';
+  let builder = '';
+
+  beforeAll(async () => {
+    h = await startHarness();
+    const issue = async (role: 'auditor' | 'builder') =>
+      (await issueToken(h.host.store.db, { workspaceId: 'default', roles: [role], label: role })).token;
+    auditor = await issue('auditor');
+    builder = await issue('builder');
+    await custodyFor(h.host).definitions.save('default', DEFINITION, localCaller(h.host));
+  });
+
+  afterAll(async () => {
+    await h.close();
+    await closeDigestWorkers();
+  });
+
+  const as = (token: string, method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    h.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+
+  it('creates, lists and downloads a bundle, auditing the download', async () => {
+    const defs = await as(auditor, 'GET', `${BASE}/definitions`);
+    expect(defs.statusCode).toBe(200);
+    expect(defs.json<{ name: string; version: number }[]>()).toMatchObject([
+      { name: 'regulator-customers', version: 1 },
+    ]);
+
+    const created = await h.asAdmin('POST', BASE, {
+      definition: 'regulator-customers',
+      purpose: 'Regulator request 2026-17',
+    });
+    expect(created.statusCode).toBe(201);
+    const { exportId, sha256 } = created.json<{ exportId: string; sha256: string }>();
+    expect(exportId).toMatch(/^exp-/);
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const archive = await as(auditor, 'GET', `${BASE}/archive`);
+    expect(archive.statusCode).toBe(200);
+    expect(archive.json()).toEqual([expect.objectContaining({ sha256, exportId })]);
+    const entry = await as(auditor, 'GET', `${BASE}/archive/${sha256}`);
+    expect(entry.json()).toMatchObject({ sha256, exportId, legalHold: false });
+
+    const bundle = await as(auditor, 'GET', `${BASE}/archive/${sha256}/bundle`);
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.headers['content-type']).toBe('application/octet-stream');
+    expect(createHash('sha256').update(bundle.rawPayload).digest('hex')).toBe(sha256);
+
+    const events = await ledgerEvents(h.host, 'default');
+    const downloaded = events.filter((e) => e.action === 'custody.downloaded');
+    expect(downloaded).toHaveLength(1);
+    expect(downloaded[0]?.details?.bundleSha256).toBe(sha256);
+    expect(events.some((e) => e.action === 'custody.produced' && e.details?.exportId === exportId)).toBe(
+      true,
+    );
+  });
+
+  it('refuses other roles (403) and missing credentials (401)', async () => {
+    const body = { definition: 'regulator-customers' };
+    expect((await as(auditor, 'POST', BASE, body)).statusCode).toBe(403);
+    expect((await as(builder, 'POST', BASE, body)).statusCode).toBe(403);
+    expect((await as(builder, 'GET', `${BASE}/definitions`)).statusCode).toBe(403);
+    const sha = 'a'.repeat(64);
+    const denied = await as(builder, 'GET', `${BASE}/archive/${sha}/bundle`);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ code: 'IAM_ACCESS_DENIED' });
+    const anonymous = await h.inject({ method: 'GET', url: `${BASE}/archive/${sha}/bundle` });
+    expect(anonymous.statusCode).toBe(401);
+    expect((await h.inject({ method: 'POST', url: BASE, payload: body })).statusCode).toBe(401);
+    expect((await as(auditor, 'GET', `${BASE}/archive/${sha}/bundle`)).statusCode).toBe(404);
+  });
+});
