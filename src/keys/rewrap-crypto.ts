@@ -27,12 +27,31 @@ export interface RewrapOutput {
 
 /** Throws KEYS_KEYRING_CORRUPT naming the first entry that does not unwrap. */
 export function rewrapJob(job: RewrapJob): RewrapOutput {
-  const bind = job.table === 'deks' ? dekBinding : subjectKeyBinding;
   const wrapped: Buffer[] = [];
   const versions: number[] = [];
+  rewrapRange(job, 0, job.ids.length, (i, box, version) => {
+    wrapped.push(box);
+    versions.push(version);
+  });
+  return { wrapped, versions };
+}
+
+/** Rewrap entries `from` to `to` (exclusive) of a job, handing each new box and its version to `emit`. */
+function rewrapRange(
+  job: RewrapJob,
+  from: number,
+  to: number,
+  emit: (i: number, box: Buffer, version: number) => void,
+): void {
+  const bind = job.table === 'deks' ? dekBinding : subjectKeyBinding;
+  // The grant that covers entry `from`: grants cover the entries in order.
   let g = 0;
-  let used = 0;
-  for (let i = 0; i < job.ids.length; i++) {
+  let used = from;
+  while (job.grants[g] !== undefined && used >= (job.grants[g]?.count ?? 0)) {
+    used -= job.grants[g]?.count ?? 0;
+    g++;
+  }
+  for (let i = from; i < to; i++) {
     const id = job.ids[i] ?? '';
     let grant = job.grants[g];
     while (used === grant?.count) {
@@ -52,39 +71,83 @@ export function rewrapJob(job: RewrapJob): RewrapOutput {
         details: { field: job.table, rule: 'unaltered wrapped key', id },
       });
     }
-    wrapped.push(seal(grant.kek, raw, bind(job.workspaceId, id, grant.version)));
-    versions.push(grant.version);
+    emit(i, seal(grant.kek, raw, bind(job.workspaceId, id, grant.version)), grant.version);
     raw.fill(0);
   }
-  return { wrapped, versions };
 }
 
-/** Byte strings packed into one transferable buffer; `ends[i]` is where entry i stops. */
-export interface PackedBoxes {
-  readonly bytes: Uint8Array<ArrayBuffer>;
-  readonly ends: Uint32Array<ArrayBuffer>;
+/**
+ * A batch in shared memory, so a worker and the main thread can share its crypto: each claims chunks of
+ * entries from `claim` until none are left. A rewrapped box is exactly as long as the box it replaces, so
+ * entry i goes to the same place in `output` as it came from in `input`.
+ */
+export interface SharedBatch {
+  readonly input: Uint8Array<SharedArrayBuffer>;
+  readonly ends: Uint32Array<SharedArrayBuffer>;
+  readonly output: Uint8Array<SharedArrayBuffer>;
+  readonly versions: Int32Array<SharedArrayBuffer>;
+  readonly claim: Int32Array<SharedArrayBuffer>;
 }
 
-export function pack(boxes: readonly Uint8Array[]): PackedBoxes {
+/** Entries per claim: small enough to even out the threads' share, large enough to keep claims cheap. */
+const CHUNK = 128;
+
+export function shareBatch(boxes: readonly Uint8Array[]): SharedBatch {
   let total = 0;
   for (const b of boxes) total += b.length;
-  const bytes = new Uint8Array(total);
-  const ends = new Uint32Array(boxes.length);
+  const input = new Uint8Array(new SharedArrayBuffer(total));
+  const ends = new Uint32Array(new SharedArrayBuffer(4 * boxes.length));
   let off = 0;
   boxes.forEach((b, i) => {
-    bytes.set(b, off);
+    input.set(b, off);
     off += b.length;
     ends[i] = off;
   });
-  return { bytes, ends };
+  return {
+    input,
+    ends,
+    output: new Uint8Array(new SharedArrayBuffer(total)),
+    versions: new Int32Array(new SharedArrayBuffer(4 * boxes.length)),
+    claim: new Int32Array(new SharedArrayBuffer(4)),
+  };
 }
 
-export function unpack(p: PackedBoxes): Buffer[] {
+/** The boxes of a shared batch's input, as views. */
+export function sharedInput(batch: SharedBatch): Buffer[] {
   const out: Buffer[] = [];
   let start = 0;
-  for (const end of p.ends) {
-    out.push(Buffer.from(p.bytes.buffer, p.bytes.byteOffset + start, end - start));
+  for (const end of batch.ends) {
+    out.push(Buffer.from(batch.input.buffer, batch.input.byteOffset + start, end - start));
     start = end;
   }
   return out;
+}
+
+/** Rewrap the chunks of a shared batch this thread claims; returns once every chunk is claimed. */
+export function rewrapClaimed(job: RewrapJob, batch: SharedBatch): void {
+  const n = job.ids.length;
+  const chunks = Math.ceil(n / CHUNK);
+  for (let c = Atomics.add(batch.claim, 0, 1); c < chunks; c = Atomics.add(batch.claim, 0, 1)) {
+    rewrapRange(job, c * CHUNK, Math.min(n, (c + 1) * CHUNK), (i, box, version) => {
+      const end = batch.ends[i] ?? 0;
+      if (box.length !== end - (i === 0 ? 0 : (batch.ends[i - 1] ?? 0)))
+        throw new CustosError('INTERNAL', 'Rewrapped key changed size');
+      batch.output.set(box, end - box.length);
+      batch.versions[i] = version;
+    });
+  }
+}
+
+/** The finished output of a shared batch, copied out of shared memory. */
+export function sharedOutput(batch: SharedBatch): RewrapOutput {
+  // Every thread's last claim comes after its last write: this read orders those writes before ours.
+  Atomics.load(batch.claim, 0);
+  const bytes = Buffer.from(batch.output.slice().buffer);
+  const wrapped: Buffer[] = [];
+  let start = 0;
+  for (const end of batch.ends) {
+    wrapped.push(bytes.subarray(start, end));
+    start = end;
+  }
+  return { wrapped, versions: Array.from(batch.versions) };
 }

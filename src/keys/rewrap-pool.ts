@@ -1,26 +1,33 @@
-// Runs rewrap crypto jobs on a few worker threads (or inline when there are none), round-robin,
-// so unwrap/wrap of one batch overlaps the store reads and writes of the next.
+// Runs rewrap crypto jobs on a few worker threads (or inline when there are none), round-robin, so
+// unwrap/wrap of one batch overlaps the store reads and writes of the next. A batch lives in shared memory:
+// while the main thread waits for one, it claims and does the chunks no worker has started yet.
 import { Worker } from 'node:worker_threads';
 import { CustosError, type ErrorCode, type ErrorDetails } from '../errors/index.ts';
 import {
-  pack,
+  rewrapClaimed,
   rewrapJob,
-  unpack,
-  type PackedBoxes,
+  shareBatch,
+  sharedInput,
+  sharedOutput,
   type RewrapJob,
   type RewrapOutput,
+  type SharedBatch,
 } from './rewrap-crypto.ts';
 
 interface Reply {
   readonly seq: number;
-  readonly wrapped?: PackedBoxes;
-  readonly versions?: number[];
   readonly error?: { code: ErrorCode; message: string; details: ErrorDetails };
 }
 
 interface Waiter {
-  resolve(out: RewrapOutput): void;
+  resolve(): void;
   reject(err: unknown): void;
+}
+
+/** A running job: `help()` does the unclaimed part of it on this thread; `result` settles when all is done. */
+export interface RewrapTask {
+  help(): void;
+  readonly result: Promise<RewrapOutput>;
 }
 
 export class RewrapPool {
@@ -45,26 +52,34 @@ export class RewrapPool {
     return this.#workers.length;
   }
 
-  /** Run one job; inline when the pool has no workers. */
-  run(job: RewrapJob): Promise<RewrapOutput> {
+  /** Start one job; inline at once when the pool has no workers. */
+  run(job: RewrapJob): RewrapTask {
     if (this.#workers.length === 0) {
+      let result: Promise<RewrapOutput>;
       try {
-        return Promise.resolve(rewrapJob(job));
+        result = Promise.resolve(rewrapJob(job));
       } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        result = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
+      return { help: () => undefined, result };
     }
     const seq = this.#seq++;
     const worker = this.#workers[seq % this.#workers.length];
-    return new Promise<RewrapOutput>((resolve, reject) => {
+    const batch: SharedBatch = shareBatch(job.wrapped);
+    const local: RewrapJob = { ...job, wrapped: sharedInput(batch) };
+    const done = new Promise<void>((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
-      // One transferred buffer instead of thousands of small cloned ones.
-      const wrapped = pack(job.wrapped);
-      worker?.postMessage({ seq, job: { ...job, wrapped: [] }, wrapped }, [
-        wrapped.bytes.buffer,
-        wrapped.ends.buffer,
-      ]);
+      worker?.postMessage({ seq, job: { ...job, wrapped: [] }, batch });
     });
+    // The worker replies once every chunk is claimed and its own are done; chunks this thread claims are
+    // done synchronously in help(), before any reply can be handled.
+    const result = done.then(() => sharedOutput(batch));
+    return {
+      help: () => {
+        rewrapClaimed(local, batch);
+      },
+      result,
+    };
   }
 
   #settle(reply: Reply): void {
@@ -74,10 +89,7 @@ export class RewrapPool {
     if (reply.error) {
       waiter.reject(new CustosError(reply.error.code, reply.error.message, { details: reply.error.details }));
     } else {
-      waiter.resolve({
-        wrapped: reply.wrapped ? unpack(reply.wrapped) : [],
-        versions: reply.versions ?? [],
-      });
+      waiter.resolve();
     }
   }
 

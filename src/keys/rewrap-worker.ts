@@ -1,23 +1,20 @@
-// Worker thread entry for rewrap: runs the crypto of batches while the main thread reads and writes the store.
-// Errors travel back as code, message and details only.
+// Worker thread entry for rewrap: shares the crypto of batches with the main thread, which reads and writes
+// the store meanwhile and helps with the chunks left when it has to wait. Errors travel back as code,
+// message and details only.
 import { parentPort } from 'node:worker_threads';
 import { CustosError } from '../errors/index.ts';
-import { pack, rewrapJob, unpack, type PackedBoxes, type RewrapJob } from './rewrap-crypto.ts';
+import { rewrapClaimed, sharedInput, type RewrapJob, type SharedBatch } from './rewrap-crypto.ts';
 
 interface Request {
   readonly seq: number;
   readonly job: RewrapJob;
-  readonly wrapped: PackedBoxes;
+  readonly batch: SharedBatch;
 }
 
 parentPort?.on('message', (req: Request) => {
   try {
-    const out = rewrapJob({ ...req.job, wrapped: unpack(req.wrapped) });
-    const wrapped = pack(out.wrapped);
-    parentPort?.postMessage({ seq: req.seq, wrapped, versions: out.versions }, [
-      wrapped.bytes.buffer,
-      wrapped.ends.buffer,
-    ]);
+    rewrapClaimed({ ...req.job, wrapped: sharedInput(req.batch) }, req.batch);
+    parentPort?.postMessage({ seq: req.seq });
   } catch (err) {
     const e = err instanceof CustosError ? err : new CustosError('INTERNAL', 'Rewrap worker failed');
     parentPort?.postMessage({

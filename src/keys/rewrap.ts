@@ -7,7 +7,7 @@ import { asBuffer, type Database, type DialectName } from '../store/index.ts';
 import type { KekStore, Rotation } from './kek-store.ts';
 import type { KeyScope } from './key-scope.ts';
 import type { RewrapOutput, RewrapTable } from './rewrap-crypto.ts';
-import { RewrapPool } from './rewrap-pool.ts';
+import { RewrapPool, type RewrapTask } from './rewrap-pool.ts';
 
 export interface RewrapProgress {
   readonly rewrapped: number;
@@ -244,7 +244,7 @@ async function rewrapVersion(
   const { table, workspaceId, old } = seg;
   const oldKek = await ctx.keks.key(ctx.db, workspaceId, old);
   const depth = pool.size + 1;
-  const queue: { sel: Selected; out: Promise<RewrapOutput> }[] = [];
+  const queue: { sel: Selected; task: RewrapTask }[] = [];
   let cursor = '';
   let exhausted = false;
   while (!exhausted || queue.length > 0) {
@@ -253,7 +253,9 @@ async function rewrapVersion(
       exhausted = true;
     }
     const ready = exhausted || queue.length >= depth ? queue.shift() : undefined;
-    const readyOut = ready ? await ready.out : undefined;
+    // Waiting on the oldest batch: do its chunks no worker has started yet meanwhile.
+    ready?.task.help();
+    const readyOut = ready ? await ready.task.result : undefined;
     const step = await ctx.transaction(async (scope) => {
       const moved =
         ready && readyOut
@@ -278,7 +280,7 @@ async function rewrapVersion(
     }
     const { sel, grants } = step.next;
     cursor = sel.ids.at(-1) ?? cursor;
-    const out = pool.run({
+    const task = pool.run({
       table,
       workspaceId,
       oldVersion: old,
@@ -287,7 +289,7 @@ async function rewrapVersion(
       ids: sel.ids,
       wrapped: sel.wrapped,
     });
-    out.catch(() => undefined); // awaited in turn; keeps an early failure from going unhandled meanwhile
-    queue.push({ sel, out });
+    task.result.catch(() => undefined); // awaited in turn; keeps an early failure from going unhandled meanwhile
+    queue.push({ sel, task });
   }
 }

@@ -144,6 +144,14 @@ export function checkEvent(value: unknown, where = ''): AuditEvent {
   return event;
 }
 
+/** Strings JSON.stringify leaves as they are: no control, quote, backslash or surrogate. */
+const VERBATIM = /^[ !#-[\]-\ud7ff\ue000-\uffff]*$/;
+
+/** JSON.stringify of a string, skipped when no character needs escaping (the usual case). */
+function quote(s: string): string {
+  return VERBATIM.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
 /**
  * RFC 8785 text of a checked event. The fixed fields are laid out in their canonical key order
  * (action < actor < correlationId < details < outcome < purpose < resource < time; id < kind)
@@ -152,7 +160,7 @@ export function checkEvent(value: unknown, where = ''): AuditEvent {
  * holds this equal to canonicalJson of the same event.
  */
 function canonicalEvent(e: AuditEvent): string {
-  const q = JSON.stringify;
+  const q = quote;
   return (
     `{"action":${q(e.action)},"actor":{"id":${q(e.actor.id)},"kind":${q(e.actor.kind)}}` +
     (e.correlationId === undefined ? '' : `,"correlationId":${q(e.correlationId)}`) +

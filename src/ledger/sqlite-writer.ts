@@ -76,7 +76,8 @@ export class SqliteWriterThread {
       data,
       lengths,
       hashes,
-      tiles: tiles.map((t) => ({ level: t.level, index: t.index, hash: t.hash })),
+      // Copied: a hash may be a view of a pooled buffer, which postMessage would clone whole.
+      tiles: tiles.map((t) => ({ level: t.level, index: t.index, hash: new Uint8Array(t.hash) })),
       ...(checkpoint === undefined ? {} : { checkpoint: { ...checkpoint, createdAt: nowIso() } }),
     };
     return new Promise((resolve, reject) => {

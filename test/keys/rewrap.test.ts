@@ -137,6 +137,51 @@ for (const dialect of DIALECTS) {
       ).toBe('note 29');
     });
 
+    it('shares a batch between a worker and this thread, across wrap-limit rotations inside it', async () => {
+      f = await setupKeyring(dialect, { rotateAfterWraps: 170 });
+      const records = await seed(f, 300);
+      const before = await snapshot(f);
+      await f.keyring.rotate(f.workspaceId, ADMIN);
+      const r = await f.keyring.rewrap(f.workspaceId, ADMIN, { batchSize: 600, workers: 1 });
+      expect(r).toMatchObject({ rewrapped: 600, remaining: 0, aborted: false });
+      const counts = await f.t.store.db
+        .selectFrom('kek_versions')
+        .select(['version', 'wrap_count'])
+        .where('workspace_id', '=', f.workspaceId)
+        .execute();
+      for (const c of counts) expect(c.wrap_count).toBeLessThanOrEqual(170);
+      expect(await snapshot(f)).toBe(before);
+      for (const i of [0, 127, 128, 169, 170, 299]) {
+        expect(
+          (await records.get(f.workspaceId, 'note', `n-${i}`, { reveal: true, actor: ADMIN, purpose: 't' }))
+            .fields.body,
+        ).toBe(`note ${i}`);
+      }
+    });
+
+    it('names a wrapped key that does not verify on a worker thread too', async () => {
+      f = await setupKeyring(dialect);
+      await seed(f, 300);
+      await f.keyring.rotate(f.workspaceId, ADMIN);
+      const victim = await f.t.store.db
+        .selectFrom('deks')
+        .select(['id', 'wrapped'])
+        .where('kek_version', '=', 1)
+        .orderBy('id')
+        .offset(200)
+        .limit(1)
+        .executeTakeFirstOrThrow();
+      const bad = Buffer.from(victim.wrapped);
+      bad[20]! ^= 1;
+      await f.t.store.db.updateTable('deks').set({ wrapped: bad }).where('id', '=', victim.id).execute();
+      await expect(
+        f.keyring.rewrap(f.workspaceId, ADMIN, { batchSize: 300, workers: 1 }),
+      ).rejects.toMatchObject({
+        code: 'KEYS_KEYRING_CORRUPT',
+        details: { field: 'deks', id: victim.id },
+      });
+    });
+
     it('names a wrapped key that does not verify, keeping the batches already done', async () => {
       f = await setupKeyring(dialect);
       await seed(f, 10);
