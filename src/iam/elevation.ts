@@ -3,6 +3,7 @@
 // ledger event in the workspace ledger.
 import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
+import type { ElevationsTable } from '../store/index.ts';
 import { recordIam } from './audit.ts';
 import { laterOf, nowOf, type IamContext } from './context.ts';
 import { isPrintable, newId } from './ids.ts';
@@ -45,20 +46,8 @@ export function parseDuration(text: unknown, maxSeconds: number, field = 'durati
   return seconds;
 }
 
-interface Row {
-  id: string;
-  user_id: string;
-  workspace_id: string;
-  role: string;
-  duration_seconds: number;
-  reason: string;
-  state: ElevationState;
-  requested_at: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  expires_at: string | null;
-  grant_id: string | null;
-}
+/** A stored elevation request, as the store declares it. */
+type Row = ElevationsTable;
 
 function toElevation(r: Row): Elevation {
   return {

@@ -3,6 +3,7 @@
 import { CONNECTOR_ID } from '../egress/index.ts';
 import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
+import type { RoleGrantsTable } from '../store/index.ts';
 import { requireWorkspace } from './workspaces.ts';
 import { recordIam } from './audit.ts';
 import type { Grant } from './authorizer.ts';
@@ -23,20 +24,8 @@ export interface GrantRecord extends Grant {
   readonly revokedAt: string | null;
 }
 
-interface Row {
-  id: string;
-  user_id: string;
-  workspace_id: string;
-  role: string;
-  connector: string;
-  source: 'standing' | 'elevation';
-  elevation_id: string | null;
-  created_by: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+/** A stored grant, as the store declares it. */
+type Row = RoleGrantsTable;
 
 function toGrant(row: Row): GrantRecord {
   return {
@@ -105,11 +94,9 @@ export async function addGrant(ctx: IamContext, input: AddGrantInput): Promise<G
     expires_at: null,
     last_used_at: null,
     revoked_at: null,
+    revoked_by: null,
   };
-  await ctx.store.db
-    .insertInto('role_grants')
-    .values({ ...row, revoked_by: null })
-    .execute();
+  await ctx.store.db.insertInto('role_grants').values(row).execute();
   await recordIam(ctx, {
     action: 'iam.grant.create',
     actor: input.actor,

@@ -2,6 +2,7 @@
 // Disabling a user revokes its sessions; its tokens and grants stop working on the next request.
 import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
+import type { UsersTable } from '../store/index.ts';
 import { recordIam } from './audit.ts';
 import { nowOf, type IamContext } from './context.ts';
 import { newId } from './ids.ts';
@@ -43,18 +44,8 @@ export function normalizeEmail(value: unknown, field = 'email'): string {
   return email;
 }
 
-interface Row {
-  id: string;
-  email: string;
-  display_name: string;
-  kind: 'user' | 'service';
-  password_hash: string | null;
-  status: 'active' | 'disabled';
-  created_by: string;
-  created_at: string;
-  disabled_at: string | null;
-  last_sign_in_at: string | null;
-}
+/** A stored user, as the store declares it. */
+type Row = UsersTable;
 
 export function toUser(row: Row): User {
   return {

@@ -5,5 +5,6 @@ export { migrate } from './migrate.ts';
 export { MIGRATIONS, blobType } from './migrations/index.ts';
 export type { StoreMigration, DialectName } from './migrations/index.ts';
 export type * from './schema.ts';
+export type * from './schema-iam.ts';
 export { nowIso } from './time.ts';
 export { asBuffer } from './bytes.ts';
