@@ -201,7 +201,7 @@ describe('export bundle', () => {
       expect(failures(r)).toEqual([]);
       expect(r.checks.find((c) => c.id === 'timestamp')).toMatchObject({
         status: 'pass',
-        detail: expect.stringContaining('Custody Test TSA') as unknown,
+        detail: expect.stringContaining('Custos Test TSA') as unknown,
       });
     });
 
