@@ -20,7 +20,11 @@ function reversed(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversed);
   if (typeof value !== 'object' || value === null) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value).reverse()) out[k] = reversed(v);
+  // defineProperty, not assignment: `out['__proto__'] = v` would set the prototype instead of a member,
+  // and fast-check does generate "__proto__" keys.
+  for (const [k, v] of Object.entries(value).reverse()) {
+    Object.defineProperty(out, k, { value: reversed(v), enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 
@@ -54,6 +58,12 @@ describe('canonical JSON properties', () => {
     bare.a = [true, null];
     expect(canonicalJson(bare)).toBe('{"a":[true,null],"b":1}');
     expect(canonicalJson({ a: undefined, b: 2 })).toBe('{"b":2}');
+  });
+
+  it('keeps an own "__proto__" member (as JSON.parse makes it) as an ordinary key', () => {
+    const parsed: unknown = JSON.parse('{"z":1,"__proto__":{"a":null}}');
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"a":null},"z":1}');
+    expect(canonicalJson(reversed(parsed))).toBe('{"__proto__":{"a":null},"z":1}');
   });
 });
 
