@@ -17,6 +17,8 @@ export interface ActionSpec {
 const ALL: readonly Role[] = ['builder', 'reviewer', 'publisher', 'admin', 'auditor', 'operator'];
 const ADMIN: readonly Role[] = ['admin'];
 const OVERSIGHT: readonly Role[] = ['admin', 'auditor'];
+const RUN_READERS: readonly Role[] = ['admin', 'operator', 'auditor', 'builder'];
+const OPERATIONS: readonly Role[] = ['admin', 'operator'];
 
 function a(roles: ActionSpec['roles'], scope: ActionSpec['scope'], write: boolean): ActionSpec {
   return { roles, scope, write };
@@ -63,6 +65,23 @@ export const ACTIONS = {
   'export.create': a(ADMIN, 'workspace', true),
   'export.archive.read': a(OVERSIGHT, 'workspace', false),
   'export.download': a(OVERSIGHT, 'workspace', false),
+  'workflow.list': a(ALL, 'workspace', false),
+  'workflow.read': a(ALL, 'workspace', false),
+  'workflow.deploy': a(ADMIN, 'workspace', true),
+  'run.start': a(['admin', 'operator', 'builder'], 'workspace', true),
+  'run.list': a(RUN_READERS, 'workspace', false),
+  'run.read': a(RUN_READERS, 'workspace', false),
+  'run.cancel': a(OPERATIONS, 'workspace', true),
+  'run.retry': a(OPERATIONS, 'workspace', true),
+  'run.approve': a(['reviewer', 'admin'], 'workspace', true),
+  'killswitch.list': a(['admin', 'operator', 'auditor'], 'workspace', false),
+  'killswitch.set': a(ADMIN, 'workspace', true),
+  'record.read': a(['admin', 'operator', 'auditor', 'builder'], 'workspace', false),
+  'record.reveal': { roles: ['admin', 'operator'], scope: 'workspace', write: false, readsData: true },
+  'record.import': a(['admin', 'operator'], 'workspace', true),
+  'metrics.read': a(['admin', 'operator', 'auditor'], 'installation', false),
+  'ledger.read': a(OVERSIGHT, 'workspace', false),
+  'ledger.record': a(ADMIN, 'workspace', true),
 } as const satisfies Record<string, ActionSpec>;
 
 export type ActionName = keyof typeof ACTIONS;

@@ -191,3 +191,83 @@ export function storeWorkflows(store: Store, compile: WorkflowCompiler, cacheSiz
     version,
   };
 }
+
+/** A deployed workflow as listings show it: its versions and what each environment serves. */
+export interface WorkflowSummary {
+  readonly workflow: string;
+  readonly owner: string;
+  readonly latestVersion: number;
+  readonly deployments: readonly {
+    environment: string;
+    version: number;
+    deployedBy: string;
+    deployedAt: string;
+  }[];
+}
+
+/** One immutable version; `source` only when asked for (definitions hold no secret values). */
+export interface WorkflowVersionView {
+  readonly workflow: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly owner: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly source?: string;
+}
+
+/** Every workflow of a workspace with its latest version and deployments, by name. */
+export async function listWorkflows(store: Store, workspaceId: string): Promise<WorkflowSummary[]> {
+  const versions = await store.db
+    .selectFrom('workflow_versions')
+    .select(['name', 'version', 'owner'])
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('name')
+    .orderBy('version')
+    .execute();
+  const deployments = await store.db
+    .selectFrom('workflow_deployments')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .orderBy('environment')
+    .execute();
+  const out = new Map<string, { owner: string; latestVersion: number }>();
+  for (const v of versions) out.set(v.name, { owner: v.owner, latestVersion: v.version });
+  return [...out].map(([workflow, v]) => ({
+    workflow,
+    ...v,
+    deployments: deployments
+      .filter((d) => d.name === workflow)
+      .map((d) => ({
+        environment: d.environment,
+        version: d.version,
+        deployedBy: d.deployed_by,
+        deployedAt: d.deployed_at,
+      })),
+  }));
+}
+
+/** The versions of one workflow, newest first, with the source of the newest. Throws RUNTIME_WORKFLOW_NOT_DEPLOYED. */
+export async function workflowVersions(
+  store: Store,
+  workspaceId: string,
+  workflow: string,
+): Promise<WorkflowVersionView[]> {
+  const rows = await store.db
+    .selectFrom('workflow_versions')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('name', '=', workflow)
+    .orderBy('version', 'desc')
+    .execute();
+  if (rows.length === 0) throw notDeployed();
+  return rows.map((r, i) => ({
+    workflow: r.name,
+    version: r.version,
+    digest: r.digest,
+    owner: r.owner,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    ...(i === 0 ? { source: r.source } : {}),
+  }));
+}

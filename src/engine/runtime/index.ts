@@ -7,8 +7,20 @@ export type { InstallationRuntime, RuntimeParts } from './compose.ts';
 export { Worker } from './worker.ts';
 export type { WorkerOptions } from './worker.ts';
 export { Scheduler, fireDueSchedules } from './scheduler.ts';
-export { deployWorkflow, storeWorkflows, DEPLOY_ENVIRONMENTS } from './deploy.ts';
-export type { DeployDeps, DeployRequest, DeployResult } from './deploy.ts';
+export {
+  deployWorkflow,
+  storeWorkflows,
+  DEPLOY_ENVIRONMENTS,
+  listWorkflows,
+  workflowVersions,
+} from './deploy.ts';
+export type {
+  DeployDeps,
+  DeployRequest,
+  DeployResult,
+  WorkflowSummary,
+  WorkflowVersionView,
+} from './deploy.ts';
 export { compileDefinition, workflowCompiler, checkInput } from './compile.ts';
 export type { StepExecutor, WorkflowCompiler } from './compile.ts';
 export { startRun, connectorsOf } from './triggers/manual.ts';

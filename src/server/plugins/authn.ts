@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
 import {
+  ACTIONS,
   authorize,
   checkCsrf,
   DEFAULT_IAM_SETTINGS,
@@ -13,12 +14,12 @@ import {
   recordIam,
   touchGrants,
   touchToken,
+  type ActionName,
   type ActionSpec,
   type AuthzContext,
   type IamContext,
   type Principal,
   type RelyingParty,
-  type Role,
   type TokenIdentity,
 } from '../../iam/index.ts';
 import type { Actor } from '../../ledger/index.ts';
@@ -198,27 +199,24 @@ export function identityOf(principal: Principal, workspace: string | undefined):
 }
 
 /**
- * Require a principal whose grants permit one of `roles` in `workspace` (installation-wide when
- * undefined or `system`), decided by the Cedar policy set like every declared route.
- * Throws UNAUTHENTICATED / IAM_TOKEN_INVALID / IAM_SESSION_INVALID (401), IAM_CSRF_INVALID and
- * IAM_ACCESS_DENIED (403).
+ * Authenticate a request and authorize catalog `action` on `workspace` (installation-wide when
+ * undefined or `system`), for the few routes outside /api/v1 that cannot be declared with
+ * `apiRoute` (ledger tiles, metrics). Throws UNAUTHENTICATED / IAM_TOKEN_INVALID /
+ * IAM_SESSION_INVALID (401), IAM_CSRF_INVALID and IAM_ACCESS_DENIED (403).
  */
 export async function authenticate(
   host: Host,
   request: FastifyRequest,
-  roles: readonly Role[],
+  action: ActionName,
   workspace?: string,
 ): Promise<Identity> {
   const iam = serverIamOf(host);
   const principal = await resolvePrincipal(iam, request);
   const ws = workspace === undefined || workspace === 'system' ? '*' : workspace;
+  const spec = ACTIONS[action];
   await authorizeRequest(iam, request, principal, {
-    action: `route:${request.method} ${request.routeOptions.url ?? 'unknown'}`,
-    spec: {
-      roles,
-      scope: ws === '*' ? 'installation' : 'workspace',
-      write: !SAFE_METHODS.has(request.method),
-    },
+    action,
+    spec: ws === '*' ? { ...spec, scope: 'installation' } : spec,
     workspace: ws,
   });
   const identity = identityOf(principal, ws === '*' ? undefined : ws);

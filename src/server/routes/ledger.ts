@@ -7,8 +7,8 @@ import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
 import { parseTilePath, type Ledger } from '../../ledger/index.ts';
 import { authenticate } from '../app.ts';
+import type { RouteMeta } from '../plugins/api-route.ts';
 
-const READERS = ['auditor', 'admin'] as const;
 const IMMUTABLE = 'max-age=31536000, immutable';
 
 interface LedgerParams {
@@ -17,7 +17,7 @@ interface LedgerParams {
 
 async function ledgerFor(host: Host, request: FastifyRequest<{ Params: LedgerParams }>): Promise<Ledger> {
   const name = request.params.ledger;
-  if (!host.ledgers.isPublic(name)) await authenticate(host, request, READERS, name);
+  if (!host.ledgers.isPublic(name)) await authenticate(host, request, 'ledger.read', name);
   return host.ledgers.find(name);
 }
 
@@ -27,29 +27,53 @@ function cacheScope(host: Host, name: string): string {
 
 export function ledgerRoutes(host: Host): FastifyPluginAsync {
   return (app) => {
-    app.get<{ Params: LedgerParams }>('/ledger/:ledger/checkpoint', async (request, reply) => {
-      const ledger = await ledgerFor(host, request);
-      const checkpoint = await ledger.latestCheckpoint();
-      if (checkpoint === undefined) {
-        throw new CustosError('LEDGER_CHECKPOINT_MISSING', 'The ledger has no checkpoint yet', {
-          details: { field: 'ledger', rule: 'at least one signed checkpoint' },
-        });
-      }
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/plain; charset=utf-8')
-        .send(checkpoint.note);
+    const meta = (url: string, summary: string): RouteMeta => ({
+      method: 'GET',
+      url,
+      action: 'ledger.read',
+      summary,
+      tags: ['ledger'],
+      params: {
+        type: 'object',
+        properties: { ledger: { type: 'string', pattern: '^(system|[a-z][a-z0-9-]{0,62})$' } },
+      },
+      responses: {
+        200: { description: 'C2SP tlog-tiles bytes (text/plain checkpoint, application/octet-stream tiles)' },
+      },
     });
+    const checkpointUrl = '/ledger/:ledger/checkpoint';
+    const tileUrl = '/ledger/:ledger/tile/*';
+    app.get<{ Params: LedgerParams }>(
+      checkpointUrl,
+      { config: { custos: meta(checkpointUrl, 'The newest signed checkpoint (C2SP signed note)') } },
+      async (request, reply) => {
+        const ledger = await ledgerFor(host, request);
+        const checkpoint = await ledger.latestCheckpoint();
+        if (checkpoint === undefined) {
+          throw new CustosError('LEDGER_CHECKPOINT_MISSING', 'The ledger has no checkpoint yet', {
+            details: { field: 'ledger', rule: 'at least one signed checkpoint' },
+          });
+        }
+        return reply
+          .header('cache-control', 'no-store')
+          .type('text/plain; charset=utf-8')
+          .send(checkpoint.note);
+      },
+    );
 
-    app.get<{ Params: LedgerParams & { '*': string } }>('/ledger/:ledger/tile/*', async (request, reply) => {
-      const ledger = await ledgerFor(host, request);
-      const ref = parseTilePath(`tile/${request.params['*']}`);
-      const body = await ledger.tile(ref);
-      const full = ref.width === undefined;
-      reply.header('cache-control', full ? `${cacheScope(host, ledger.id)}, ${IMMUTABLE}` : 'no-store');
-      reply.type('application/octet-stream');
-      return sendMaybeGzipped(request, reply, body, ref.kind === 'entries');
-    });
+    app.get<{ Params: LedgerParams & { '*': string } }>(
+      tileUrl,
+      { config: { custos: meta(tileUrl, 'A hash tile or entry bundle (C2SP tlog-tiles, height 8)') } },
+      async (request, reply) => {
+        const ledger = await ledgerFor(host, request);
+        const ref = parseTilePath(`tile/${request.params['*']}`);
+        const body = await ledger.tile(ref);
+        const full = ref.width === undefined;
+        reply.header('cache-control', full ? `${cacheScope(host, ledger.id)}, ${IMMUTABLE}` : 'no-store');
+        reply.type('application/octet-stream');
+        return sendMaybeGzipped(request, reply, body, ref.kind === 'entries');
+      },
+    );
     return Promise.resolve();
   };
 }

@@ -190,6 +190,48 @@ describe('run API, webhooks and metrics (embedded)', () => {
       created: false,
       version: 1,
     });
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/api/v1/workspaces/default/workflows',
+      headers: { authorization: `Bearer ${builder}` },
+    });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json()).toEqual([
+      expect.objectContaining({
+        workflow: 'intake',
+        latestVersion: 1,
+        deployments: [expect.objectContaining({ environment: 'dev', version: 1 })],
+      }),
+    ]);
+    const versions = await app.inject({
+      method: 'GET',
+      url: '/api/v1/workspaces/default/workflows/intake',
+      headers: { authorization: `Bearer ${builder}` },
+    });
+    expect(versions.json<{ version: number; source: string }[]>()[0]).toMatchObject({
+      version: 1,
+      source: SOURCE,
+    });
+    const missing = await app.inject({
+      method: 'GET',
+      url: '/api/v1/workspaces/default/workflows/nope',
+      headers: { authorization: `Bearer ${builder}` },
+    });
+    expect(missing.statusCode).toBe(404);
+    const badQuery = await app.inject({
+      method: 'GET',
+      url: '/api/v1/workspaces/default/runs?status=finished&limit=5',
+      headers: { authorization: `Bearer ${builder}` },
+    });
+    expect(badQuery.statusCode).toBe(400);
+    expect(badQuery.json()).toMatchObject({ code: 'API_VALIDATION_FAILED', field: 'query:/status' });
+    const unknownField = await app.inject({
+      method: 'POST',
+      url: '/api/v1/workspaces/default/workflows/intake/runs',
+      headers: { authorization: `Bearer ${builder}` },
+      payload: { input: {}, constructor: { prototype: { polluted: true } } },
+    });
+    expect(unknownField.statusCode).toBe(400);
 
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     const metrics = await app.inject({
