@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initInstallation, openHost } from '../src/host/index.ts';
-import { ROLES } from '../src/iam/index.ts';
+import { CLI_ACCESS, CLI_UNGUARDED } from '../src/cli/authz.ts';
+import { ACTIONS, ROLES } from '../src/iam/index.ts';
 import { buildApp } from '../src/server/index.ts';
 
 interface Op {
@@ -50,6 +51,46 @@ export function renderMatrix(doc: {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+const CLI_BEGIN = '<!-- cli:begin -->';
+const CLI_END = '<!-- cli:end -->';
+
+/** The Markdown table of CLI commands, their actions (with the options that change them) and roles. */
+export function renderCliTable(): string {
+  const variants: Record<string, Record<string, unknown>[]> = {
+    'records get': [{}, { reveal: true }],
+    'export create': [{}, { reveal: true }],
+    'export key': [{}, { rotate: true }],
+  };
+  const flag: Record<string, string> = { reveal: ' `--reveal`', rotate: ' `--rotate`/`--revoke`' };
+  const rows: string[][] = [];
+  for (const [path, accessOf] of Object.entries(CLI_ACCESS).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const extra of variants[path] ?? [{}]) {
+      const access = accessOf({ workspace: 'default', ledger: 'default', ...extra }, []);
+      const spec = ACTIONS[access.action];
+      const roles = spec.roles === 'self' ? ['self'] : [...spec.roles];
+      const suffix = Object.keys(extra)
+        .map((k) => flag[k] ?? '')
+        .join('');
+      rows.push([`\`custos ${path}\`${suffix}`, `\`${access.action}\``, roles.join(', ')]);
+    }
+  }
+  for (const [path, why] of Object.entries(CLI_UNGUARDED).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    rows.push([`\`custos ${path}\``, '—', why]);
+  }
+  const header = ['command', 'action', 'roles (or why none)'];
+  const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((c, i) => c + ' '.repeat((widths[i] ?? 0) - width(c))).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function replaceBetween(text: string, begin: string, end: string, body: string): string {
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`docs/access.md lacks ${begin}`);
+  return `${text.slice(0, from + begin.length)}\n\n${body}\n\n${text.slice(to)}`;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'custos-matrix-'));
   try {
@@ -65,12 +106,10 @@ async function main(): Promise<void> {
     await app.close();
     await host.close();
     const file = new URL('../docs/access.md', import.meta.url);
-    const text = readFileSync(file, 'utf8');
-    const from = text.indexOf(BEGIN);
-    const to = text.indexOf(END);
-    if (from < 0 || to < from) throw new Error('docs/access.md lacks the matrix markers');
-    const table = renderMatrix(res.json());
-    writeFileSync(file, `${text.slice(0, from + BEGIN.length)}\n\n${table}\n\n${text.slice(to)}`);
+    let text = readFileSync(file, 'utf8');
+    text = replaceBetween(text, BEGIN, END, renderMatrix(res.json()));
+    text = replaceBetween(text, CLI_BEGIN, CLI_END, renderCliTable());
+    writeFileSync(file, text);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

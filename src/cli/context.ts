@@ -1,10 +1,12 @@
 // What every command gets: the global options, a way to open the installation, and output helpers
 // that print JSON for machines or text for people, scrubbing registered secrets either way.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CustosError, toProblem } from '../errors/index.ts';
 import { openHost, type Host } from '../host/index.ts';
 import { scrubSecrets } from '../observe/index.ts';
+import { authorizeCommand, CLI_UNGUARDED, commandPath, type CliCaller } from './authz.ts';
 
 export interface GlobalOptions {
   readonly data: string;
@@ -40,8 +42,16 @@ export function readPassphrase(globals: GlobalOptions, io: CliIo): string | unde
   return io.env.CUSTOS_PASSPHRASE;
 }
 
-/** Open the installation for the duration of `fn`, closing it afterwards. */
-export async function withHost<T>(cmd: Command, io: CliIo, fn: (host: Host) => Promise<T>): Promise<T> {
+/**
+ * Open the installation for the duration of `fn`, closing it afterwards. The command is authorized
+ * first with its catalog action (cli/authz.ts): `fn` gets the caller it acts as. Commands listed
+ * as unguarded get the local operator without a decision.
+ */
+export async function withHost<T>(
+  cmd: Command,
+  io: CliIo,
+  fn: (host: Host, caller: CliCaller) => Promise<T>,
+): Promise<T> {
   const g = globalsOf(cmd);
   const passphrase = readPassphrase(g, io);
   const host = await openHost({
@@ -51,7 +61,11 @@ export async function withHost<T>(cmd: Command, io: CliIo, fn: (host: Host) => P
     ...(passphrase === undefined ? {} : { passphrase }),
   });
   try {
-    return await fn(host);
+    const path = commandPath(cmd);
+    const caller: CliCaller = Object.hasOwn(CLI_UNGUARDED, path)
+      ? { actor: host.localActor, roles: [], local: true, correlationId: `cli-${randomUUID()}` }
+      : await authorizeCommand(host, io.env, cmd);
+    return await fn(host, caller);
   } finally {
     await host.close();
   }

@@ -44,6 +44,15 @@ export interface CustosConfig {
     /** How often `serve` runs the scheduled scrub; 0 disables it. */
     readonly scrubIntervalMs: number;
   };
+  readonly iam: {
+    /**
+     * Roles the local operator (whoever runs `custos` against the data directory without
+     * CUSTOS_TOKEN) holds in every workspace. Empty: every guarded command needs a token.
+     */
+    readonly localOperatorRoles: readonly (
+      'builder' | 'reviewer' | 'publisher' | 'admin' | 'auditor' | 'operator'
+    )[];
+  };
 }
 
 export const DEFAULT_CONFIG: CustosConfig = {
@@ -62,6 +71,7 @@ export const DEFAULT_CONFIG: CustosConfig = {
   privacy: { blindIndexBits: 64, phoneDefaultRegion: 'US' },
   log: { level: 'info' },
   custody: { archiveDir: 'archive', scrubSample: 0.05, scrubIntervalMs: 6 * 60 * 60 * 1000 },
+  iam: { localOperatorRoles: ['admin', 'operator', 'auditor'] },
 };
 
 const str = { type: 'string', minLength: 1, maxLength: 2048 } as const;
@@ -138,6 +148,17 @@ export const CONFIG_SCHEMA = {
         replicaDir: str,
         scrubSample: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
         scrubIntervalMs: { type: 'integer', minimum: 0 },
+      },
+    },
+    iam: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        localOperatorRoles: {
+          type: 'array',
+          uniqueItems: true,
+          items: { enum: ['builder', 'reviewer', 'publisher', 'admin', 'auditor', 'operator'] },
+        },
       },
     },
   },

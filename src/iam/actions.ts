@@ -81,6 +81,17 @@ export const ACTIONS = {
   'record.import': a(['admin', 'operator'], 'workspace', true),
   'metrics.read': a(['admin', 'operator', 'auditor'], 'installation', false),
   'ledger.read': a(OVERSIGHT, 'workspace', false),
+  'key.rewrap': a(OPERATIONS, 'workspace', true),
+  'key.destroy': a(ADMIN, 'workspace', true),
+  'subject.shred': a(ADMIN, 'workspace', true),
+  'privacy.mask': a(['admin', 'operator', 'builder'], 'workspace', false),
+  'export.definition.write': a(ADMIN, 'workspace', true),
+  'export.reveal': { roles: ADMIN, scope: 'workspace', write: true, readsData: true },
+  'export.key.read': a(ALL, 'workspace', false),
+  'export.key.manage': a(ADMIN, 'workspace', true),
+  'archive.hold': a(ADMIN, 'workspace', true),
+  'archive.delete': a(ADMIN, 'workspace', true),
+  'archive.scrub': a(OPERATIONS, 'workspace', true),
   'ledger.record': a(ADMIN, 'workspace', true),
 } as const satisfies Record<string, ActionSpec>;
 

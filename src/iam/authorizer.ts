@@ -15,7 +15,8 @@ export interface Grant {
 }
 
 export interface AuthzPrincipal {
-  readonly kind: 'user' | 'service' | 'token';
+  /** `local-operator`: whoever runs the CLI against the data directory without a token. */
+  readonly kind: 'user' | 'service' | 'token' | 'local-operator';
   readonly id: string;
   readonly grants: readonly Grant[];
   readonly mfaRequired: boolean;
@@ -25,7 +26,8 @@ export interface AuthzPrincipal {
 export type Classification = 'public' | 'internal' | 'confidential' | 'restricted' | 'none';
 
 export interface AuthzContext {
-  readonly authKind: 'session' | 'token';
+  /** `local`: a CLI command run against the data directory by the local operator. */
+  readonly authKind: 'session' | 'token' | 'local';
   readonly mfa: boolean;
   /** `dev`, `staging`, `prod` or `none`. */
   readonly environment?: string;

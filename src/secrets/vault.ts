@@ -43,6 +43,18 @@ export interface WriteSecretInput extends SecretRef {
   /** Days between rotations; null for none; on rotate, undefined keeps the current schedule. */
   readonly rotateEveryDays?: number | null;
   readonly actor: Actor;
+  /** The request or command this change belongs to; carried by the ledger event. */
+  readonly correlationId?: string;
+}
+
+/** Who changes a secret, and the request it belongs to. */
+interface Change {
+  readonly actor: Actor;
+  readonly correlationId?: string;
+}
+
+function correlationOf(change: Change): { correlationId?: string } {
+  return change.correlationId === undefined ? {} : { correlationId: change.correlationId };
 }
 
 export interface ListFilter {
@@ -210,6 +222,7 @@ export class SecretsVault {
     }
     await this.#record(ref, {
       actor: input.actor,
+      ...correlationOf(input),
       action: mode === 'set' ? 'secret.set' : 'secret.rotate',
       outcome: 'success',
       details: {
@@ -241,7 +254,7 @@ export class SecretsVault {
    * Delete a secret: every version's ciphertext is wiped, metadata stays for the record.
    * Throws SECRETS_NAME_INVALID, SECRETS_SCOPE_INVALID, SECRETS_NOT_FOUND.
    */
-  async delete(input: SecretRef & { readonly actor: Actor }): Promise<{ versions: number }> {
+  async delete(input: SecretRef & Change): Promise<{ versions: number }> {
     const ref = checkRef(input);
     const versions = await this.#store.db.transaction().execute(async (trx) => {
       await this.#lock(trx, ref);
@@ -259,6 +272,7 @@ export class SecretsVault {
     });
     await this.#record(ref, {
       actor: input.actor,
+      ...correlationOf(input),
       action: 'secret.delete',
       outcome: 'success',
       details: { name: ref.name, connector: ref.connector, env: ref.env, versionsWiped: versions },
@@ -270,7 +284,7 @@ export class SecretsVault {
    * Set or clear (null) the rotation interval of the active version; due dates count from its creation.
    * Throws SECRETS_SCHEDULE_INVALID, SECRETS_NOT_FOUND and the reference errors.
    */
-  async schedule(input: SecretRef & { readonly rotateEveryDays: number | null; readonly actor: Actor }) {
+  async schedule(input: SecretRef & Change & { readonly rotateEveryDays: number | null }) {
     const ref = checkRef(input);
     const days = checkRotateEvery(input.rotateEveryDays);
     const meta = await this.#store.db.transaction().execute(async (trx) => {
@@ -299,6 +313,7 @@ export class SecretsVault {
     });
     await this.#record(ref, {
       actor: input.actor,
+      ...correlationOf(input),
       action: 'secret.schedule',
       outcome: 'success',
       details: {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CustosError } from '../../errors/index.ts';
 import type { ArchiveEntry, ScrubResult } from '../../custody/index.ts';
 import { print, printJson, withHost, type CliIo } from '../context.ts';
-import { custodyFor, localCaller } from './export.ts';
+import { custodyCaller, custodyFor } from './export.ts';
 
 interface WsOpts {
   workspace: string;
@@ -46,8 +46,8 @@ export function registerArchive(program: Command, io: CliIo): void {
       .description('list archived bundles')
       .option('--all', 'include deleted (tombstoned) bundles'),
   ).action(async (opts: WsOpts & { all?: boolean }, cmd: Command) => {
-    await withHost(cmd, io, async (host) => {
-      const entries = await custodyFor(host).archive.list(opts.workspace, localCaller(host), {
+    await withHost(cmd, io, async (host, caller) => {
+      const entries = await custodyFor(host).archive.list(opts.workspace, custodyCaller(caller), {
         includeDeleted: opts.all === true,
       });
       if (opts.json === true) printJson(io, entries);
@@ -62,8 +62,8 @@ export function registerArchive(program: Command, io: CliIo): void {
       .argument('<sha256>')
       .requiredOption('--out <file>', 'file to create'),
   ).action(async (sha256: string, opts: WsOpts & { out: string }, cmd: Command) => {
-    await withHost(cmd, io, async (host) => {
-      const e = await custodyFor(host).archive.get(opts.workspace, sha256, opts.out, localCaller(host));
+    await withHost(cmd, io, async (host, caller) => {
+      const e = await custodyFor(host).archive.get(opts.workspace, sha256, opts.out, custodyCaller(caller));
       if (opts.json === true) printJson(io, e);
       else print(io, `Wrote ${opts.out} (${e.size} bytes, sha256 verified).`);
     });
@@ -76,8 +76,13 @@ export function registerArchive(program: Command, io: CliIo): void {
       .argument('<sha256>')
       .requiredOption('--reason <text>', 'why'),
   ).action(async (sha256: string, opts: WsOpts & { reason: string }, cmd: Command) => {
-    await withHost(cmd, io, async (host) => {
-      const e = await custodyFor(host).archive.hold(opts.workspace, sha256, opts.reason, localCaller(host));
+    await withHost(cmd, io, async (host, caller) => {
+      const e = await custodyFor(host).archive.hold(
+        opts.workspace,
+        sha256,
+        opts.reason,
+        custodyCaller(caller),
+      );
       if (opts.json === true) printJson(io, e);
       else print(io, `Legal hold placed on ${sha256}.`);
     });
@@ -85,8 +90,8 @@ export function registerArchive(program: Command, io: CliIo): void {
 
   ws(archive.command('release').description('release a legal hold').argument('<sha256>')).action(
     async (sha256: string, opts: WsOpts, cmd: Command) => {
-      await withHost(cmd, io, async (host) => {
-        const e = await custodyFor(host).archive.release(opts.workspace, sha256, localCaller(host));
+      await withHost(cmd, io, async (host, caller) => {
+        const e = await custodyFor(host).archive.release(opts.workspace, sha256, custodyCaller(caller));
         if (opts.json === true) printJson(io, e);
         else print(io, `Legal hold released on ${sha256}.`);
       });
@@ -101,12 +106,12 @@ export function registerArchive(program: Command, io: CliIo): void {
       .option('--approve', 'approve a deletion another admin requested')
       .option('--replica <dir>', 'replica directory to delete from too'),
   ).action(async (sha256: string, opts: WsOpts & { approve?: boolean }, cmd: Command) => {
-    await withHost(cmd, io, async (host) => {
+    await withHost(cmd, io, async (host, caller) => {
       const a = custodyFor(host, opts.replica).archive;
       const e =
         opts.approve === true
-          ? await a.approveDeletion(opts.workspace, sha256, localCaller(host))
-          : await a.requestDeletion(opts.workspace, sha256, localCaller(host));
+          ? await a.approveDeletion(opts.workspace, sha256, custodyCaller(caller))
+          : await a.requestDeletion(opts.workspace, sha256, custodyCaller(caller));
       if (opts.json === true) printJson(io, e);
       else
         print(
@@ -125,8 +130,8 @@ export function registerArchive(program: Command, io: CliIo): void {
       .option('--all', 'check every bundle')
       .option('--replica <dir>', 'replica directory to compare and repair from'),
   ).action(async (opts: WsOpts & { all?: boolean }, cmd: Command) => {
-    await withHost(cmd, io, async (host) => {
-      const scrubber = custodyFor(host, opts.replica).scrubber(host.localActor, (alert) => {
+    await withHost(cmd, io, async (host, caller) => {
+      const scrubber = custodyFor(host, opts.replica).scrubber(caller.actor, (alert) => {
         host.logger.error('archive integrity alert', {
           sha256: alert.sha256,
           location: alert.location,

@@ -9,6 +9,7 @@ import { deployWorkflow, receiveWebhook, signWebhook } from '../../engine/index.
 import { CustosError, isCustosError } from '../../errors/index.ts';
 import { initInstallation, installPaths, type Host } from '../../host/index.ts';
 import { SecretsVault } from '../../secrets/index.ts';
+import type { Actor } from '../../ledger/index.ts';
 import { startMockHrApi, type MockHrApi } from '../../../examples/onboarding/mock-hr-api.ts';
 import { globalsOf, print, printJson, withHost, type CliIo } from '../context.ts';
 import { hostRuntime, printRun, runJson } from './run.ts';
@@ -26,9 +27,9 @@ async function startApi(apiKey: string, port: number): Promise<MockHrApi> {
   }
 }
 
-async function storeApiKey(host: Host, workspace: string, value: string): Promise<void> {
+async function storeApiKey(host: Host, actor: Actor, workspace: string, value: string): Promise<void> {
   const vault = new SecretsVault({ store: host.store, keyring: host.keyring, audit: host.audit });
-  const ref = { workspace, name: 'HR_API_KEY', connector: 'hr', value, actor: host.localActor };
+  const ref = { workspace, name: 'HR_API_KEY', connector: 'hr', value, actor };
   try {
     await vault.set(ref);
   } catch (err) {
@@ -55,14 +56,14 @@ export function registerDemo(program: Command, io: CliIo): void {
           io.stdout.write(`Admin bootstrap token (shown once, store it safely):\n  ${init.adminToken}\n`);
         }
       }
-      await withHost(cmd, io, async (host) => {
+      await withHost(cmd, io, async (host, caller) => {
         const ws = opts.workspace;
         const apiKey = randomBytes(24).toString('base64url');
         const api = await startApi(apiKey, DEFAULT_PORT);
         const installed = hostRuntime(host, '127.0.0.1');
         const worker = installed.runtime.worker({ pollMs: 20 });
         try {
-          await storeApiKey(host, ws, apiKey);
+          await storeApiKey(host, caller.actor, ws, apiKey);
           const source = readFileSync(join(EXAMPLE, 'workflow.yaml'), 'utf8').replaceAll(
             `127.0.0.1:${DEFAULT_PORT}`,
             `127.0.0.1:${api.port}`,
@@ -73,7 +74,7 @@ export function registerDemo(program: Command, io: CliIo): void {
               workspaceId: ws,
               source,
               filename: 'examples/onboarding/workflow.yaml',
-              actor: host.localActor,
+              actor: caller.actor,
             },
           );
           worker.start();

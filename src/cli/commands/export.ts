@@ -1,5 +1,6 @@
 // `custos export define|definitions|create|key`: export definitions, bundle creation and the
-// workspace's export signing keys. Run locally as the local-operator actor (all custody roles).
+// workspace's export signing keys. Each command is authorized with its catalog action first; the
+// local operator then acts with every custody role, a token caller with those its roles map to.
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CustosError } from '../../errors/index.ts';
@@ -13,9 +14,11 @@ import {
   openCustody,
   type Caller,
   type Custody,
+  type CustodyRole,
   recordStoreSource,
   type ExportRecordSource,
 } from '../../custody/index.ts';
+import type { CliCaller } from '../authz.ts';
 import { print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
 
 interface WsOpts {
@@ -23,9 +26,23 @@ interface WsOpts {
   json?: boolean;
 }
 
-/** The local operator holds the root key, so it acts with every custody role. */
-export function localCaller(host: Host, reveal = false): Caller {
-  return { actor: host.localActor, roles: ['admin', 'exporter', 'auditor'], canReadClear: reveal };
+/**
+ * The custody caller of an authorized command: the local operator holds the root key, so it acts
+ * with every custody role; a token caller's IAM roles map as on the API (admin → admin, auditor →
+ * auditor). `reveal` is only passed once the policy allowed `export.reveal` for a stated purpose.
+ */
+export function custodyCaller(caller: CliCaller, reveal = false): Caller {
+  if (caller.local)
+    return { actor: caller.actor, roles: ['admin', 'exporter', 'auditor'], canReadClear: reveal };
+  const roles: CustodyRole[] = [];
+  if (caller.roles.includes('admin')) roles.push('admin');
+  if (caller.roles.includes('auditor')) roles.push('auditor');
+  return { actor: caller.actor, roles, canReadClear: reveal };
+}
+
+/** The local operator as a custody caller, for code that acts on the data directory directly. */
+export function localCaller(host: Host): Caller {
+  return custodyCaller({ actor: host.localActor, roles: [], local: true, correlationId: 'local' });
 }
 
 export function custodyFor(host: Host, replica?: string): Custody {
@@ -38,15 +55,15 @@ export function custodyFor(host: Host, replica?: string): Custody {
  * export's actor only: custody already decided, from the definition and the caller's grant, which
  * fields leave in clear and which are masked or tokenized before they leave.
  */
-function recordSource(host: Host, purpose: string): ExportRecordSource {
+function recordSource(host: Host, caller: CliCaller, purpose: string): ExportRecordSource {
   const allowExport = (actor: Actor, permission: string): boolean =>
-    permission === 'privacy.reveal' && actor.kind === host.localActor.kind && actor.id === host.localActor.id;
+    permission === 'privacy.reveal' && actor.kind === caller.actor.kind && actor.id === caller.actor.id;
   const base = { store: host.store, keyring: host.keyring, audit: host.audit, authorize: allowExport };
   return recordStoreSource({
     store: host.store,
     records: new RecordStore(base),
     tokenizer: new Tokenizer({ store: host.store, keyring: host.keyring, audit: host.audit }),
-    actor: host.localActor,
+    actor: caller.actor,
     purpose,
   });
 }
@@ -79,8 +96,8 @@ export function registerExport(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (file: string, opts: WsOpts, cmd: Command) => {
       const doc = parseDocument(readInputFile(file, 'FILE'), 'FILE');
-      await withHost(cmd, io, async (host) => {
-        const def = await custodyFor(host).definitions.save(opts.workspace, doc, localCaller(host));
+      await withHost(cmd, io, async (host, caller) => {
+        const def = await custodyFor(host).definitions.save(opts.workspace, doc, custodyCaller(caller));
         if (opts.json === true) printJson(io, def);
         else print(io, `Saved export definition ${def.name} version ${def.version} (${def.digest}).`);
       });
@@ -117,7 +134,7 @@ export function registerExport(program: Command, io: CliIo): void {
     .option('--purpose <text>', 'why this export happens (default: the definition purpose)')
     .option(
       '--reveal',
-      'export clear values where the definition allows them (needs the purpose grant the local operator holds)',
+      'export clear values where the definition allows them (action export.reveal, with a purpose)',
     )
     .option('--replica <dir>', 'also write the archived copy to this replica directory')
     .option('--workspace <id>', 'workspace', 'default')
@@ -141,7 +158,7 @@ export function registerExport(program: Command, io: CliIo): void {
             details: { field: '--definition-version', rule: 'integer ≥ 1' },
           });
         }
-        await withHost(cmd, io, async (host) => {
+        await withHost(cmd, io, async (host, caller) => {
           const custody = custodyFor(host, opts.replica);
           const purpose =
             opts.purpose ?? (await custody.definitions.get(opts.workspace, opts.definition, version)).purpose;
@@ -155,7 +172,7 @@ export function registerExport(program: Command, io: CliIo): void {
                 keys: custody.keys,
                 definitions: custody.definitions,
                 archive: custody.archive,
-                records: recordSource(host, purpose),
+                records: recordSource(host, caller, purpose),
               },
               {
                 definition: opts.definition,
@@ -163,7 +180,7 @@ export function registerExport(program: Command, io: CliIo): void {
                 out: opts.out,
                 recipients: opts.recipient ?? [],
                 ...(opts.purpose === undefined ? {} : { purpose: opts.purpose }),
-                caller: localCaller(host, opts.reveal === true),
+                caller: custodyCaller(caller, opts.reveal === true),
               },
             );
             if (opts.json === true) printJson(io, result);
@@ -200,24 +217,24 @@ export function registerExport(program: Command, io: CliIo): void {
         opts: WsOpts & { list?: boolean; rotate?: boolean; revoke?: string; reason: string },
         cmd: Command,
       ) => {
-        await withHost(cmd, io, async (host) => {
+        await withHost(cmd, io, async (host, caller) => {
           const keys = custodyFor(host).keys;
-          const caller = localCaller(host);
+          const custodian = custodyCaller(caller);
           if (opts.revoke !== undefined) {
-            const k = await keys.revoke(opts.workspace, opts.revoke, opts.reason, caller);
+            const k = await keys.revoke(opts.workspace, opts.revoke, opts.reason, custodian);
             if (opts.json === true) printJson(io, k);
             else print(io, `Export key ${k.keyId} (version ${k.version}) is revoked.`);
             return;
           }
           if (opts.list === true) {
-            await keys.active(opts.workspace, host.localActor);
+            await keys.active(opts.workspace, caller.actor);
             io.stdout.write(`${(await keys.keyList(opts.workspace)).toString('utf8')}\n`);
             return;
           }
           const k =
             opts.rotate === true
-              ? await keys.rotate(opts.workspace, caller)
-              : await keys.active(opts.workspace, host.localActor);
+              ? await keys.rotate(opts.workspace, custodian)
+              : await keys.active(opts.workspace, caller.actor);
           if (opts.json === true) printJson(io, k);
           else io.stdout.write(k.publicKeyPem);
         });

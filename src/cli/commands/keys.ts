@@ -60,8 +60,8 @@ export function registerKeys(program: Command, io: CliIo): void {
     .requiredOption('--workspace <id>', 'workspace')
     .option('--json', 'print JSON')
     .action(async (opts: WsOpts, cmd: Command) => {
-      await withHost(cmd, io, async (host) => {
-        const v = await host.keyring.rotate(opts.workspace, host.localActor);
+      await withHost(cmd, io, async (host, caller) => {
+        const v = await host.keyring.rotate(opts.workspace, caller.actor);
         if (opts.json === true) printJson(io, v);
         else print(io, `Workspace ${opts.workspace}: KEK version ${v.version} is now active.`);
       });
@@ -77,14 +77,14 @@ export function registerKeys(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (opts: WsOpts & { batchSize: string }, cmd: Command) => {
       const batchSize = parseBatch(opts.batchSize);
-      await withHost(cmd, io, async (host) => {
+      await withHost(cmd, io, async (host, caller) => {
         const controller = new AbortController();
         const stop = () => {
           controller.abort();
         };
         process.once('SIGINT', stop);
         try {
-          const r = await host.keyring.rewrap(opts.workspace, host.localActor, {
+          const r = await host.keyring.rewrap(opts.workspace, caller.actor, {
             batchSize,
             signal: controller.signal,
           });
@@ -108,8 +108,8 @@ export function registerKeys(program: Command, io: CliIo): void {
     .option('--json', 'print JSON')
     .action(async (opts: WsOpts & { version: string }, cmd: Command) => {
       const version = parseVersion(opts.version);
-      await withHost(cmd, io, async (host) => {
-        await host.keyring.destroyVersion(opts.workspace, version, host.localActor);
+      await withHost(cmd, io, async (host, caller) => {
+        await host.keyring.destroyVersion(opts.workspace, version, caller.actor);
         if (opts.json === true) printJson(io, { workspace: opts.workspace, version, state: 'destroyed' });
         else print(io, `Workspace ${opts.workspace}: KEK version ${version} destroyed.`);
       });
@@ -122,8 +122,8 @@ export function registerKeys(program: Command, io: CliIo): void {
     .requiredOption('--subject <id>', 'data subject id')
     .option('--json', 'print JSON')
     .action(async (opts: WsOpts & { subject: string }, cmd: Command) => {
-      await withHost(cmd, io, async (host) => {
-        const r = await host.keyring.shredSubject(opts.workspace, opts.subject, host.localActor);
+      await withHost(cmd, io, async (host, caller) => {
+        const r = await host.keyring.shredSubject(opts.workspace, opts.subject, caller.actor);
         if (opts.json === true) printJson(io, { workspace: opts.workspace, subject: opts.subject, ...r });
         else print(io, `Subject key destroyed; ${r.dekCount} record keys are now unrecoverable.`);
       });

@@ -50,11 +50,11 @@ export function registerKillSwitch(program: Command, io: CliIo): void {
       .option('--json', 'print the switch state as JSON')
       .action(async (opts: ScopeOptions, cmd: Command) => {
         const scope = scopeOf(opts);
-        await withHost(cmd, io, async (host) => {
+        await withHost(cmd, io, async (host, caller) => {
           const state = await new KillSwitches({ db: host.store.db, audit: host.audit }).set(
             scope,
             engaged,
-            host.localActor,
+            caller.actor,
           );
           if (opts.json === true) printJson(io, state);
           else print(io, `${state.scopeKind} ${state.scopeId}: ${state.state}`);

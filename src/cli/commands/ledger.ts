@@ -139,10 +139,10 @@ export function registerLedger(program: Command, io: CliIo): void {
     .action(async (opts: LedgerOpts & { file: string }, cmd: Command) => {
       const text = opts.file === '-' ? await io.readStdin() : readInputFile(opts.file, '--file');
       const { inputs, labels } = parseEventsFile(text);
-      await withHost(cmd, io, async (host) => {
+      await withHost(cmd, io, async (host, caller) => {
         const receipts = await host.ledgers.recordExternal(
           opts.ledger,
-          host.localActor,
+          caller.actor,
           inputs,
           (i) => labels[i] ?? `[${i + 1}] `,
         );

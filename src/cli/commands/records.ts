@@ -4,18 +4,20 @@ import type { Command } from 'commander';
 import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
 import { parseDataSchema, RecordStore, type RecordView } from '../../privacy/index.ts';
+import type { CliCaller } from '../authz.ts';
 import { print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
 
 /**
- * Records opened through the CLI act as the local operator, who holds the root key and so may reveal
- * (with a purpose, which is audited); API callers get their permissions from iam/ instead.
+ * The record store as `caller`: the command was already authorized (`record.reveal` with a purpose
+ * for --reveal), so decryption is allowed for this caller's actor only; the store still refuses a
+ * reveal without a purpose and records every reveal in the ledger.
  */
-export function localRecordStore(host: Host): RecordStore {
+export function callerRecordStore(host: Host, caller: CliCaller): RecordStore {
   return new RecordStore({
     store: host.store,
     keyring: host.keyring,
     audit: host.audit,
-    authorize: (actor) => actor.kind === 'local-operator',
+    authorize: (actor) => actor.kind === caller.actor.kind && actor.id === caller.actor.id,
   });
 }
 
@@ -61,8 +63,8 @@ export function registerRecords(program: Command, io: CliIo): void {
           });
         }
         const text = readInputFile(file, 'file');
-        await withHost(cmd, io, async (host) => {
-          const r = await localRecordStore(host).importNdjson(opts.workspace, schema, text, host.localActor);
+        await withHost(cmd, io, async (host, caller) => {
+          const r = await callerRecordStore(host, caller).importNdjson(opts.workspace, schema, text, caller.actor);
           if (opts.json === true) printJson(io, r);
           else print(io, `Imported ${r.imported} ${r.type} records.`);
         });
@@ -103,9 +105,9 @@ export function registerRecords(program: Command, io: CliIo): void {
             details: { field: '--purpose', rule: 'required with --reveal' },
           });
         }
-        await withHost(cmd, io, async (host) => {
-          const rs = localRecordStore(host);
-          const actor = host.localActor;
+        await withHost(cmd, io, async (host, caller) => {
+          const rs = callerRecordStore(host, caller);
+          const actor = caller.actor;
           let ids: readonly string[];
           if (opts.id !== undefined) ids = [opts.id];
           else {

@@ -123,7 +123,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .action(async (workflow: string, opts: RunOptions, cmd: Command) => {
       const input = await readJsonInput(opts.input, io);
       const timeoutMs = positiveInt(opts.timeout, '--timeout', 300) * 1000;
-      await withHost(cmd, io, async (host) => {
+      await withHost(cmd, io, async (host, caller) => {
         const { runtime } = hostRuntime(host, opts.devEgress);
         const worker = opts.wait === true ? runtime.worker({ pollMs: 20, leaseMs: 30_000 }) : undefined;
         worker?.start();
@@ -134,7 +134,7 @@ export function registerRun(program: Command, io: CliIo): void {
             workflow,
             input,
             trigger: 'manual',
-            actor: host.localActor,
+            actor: caller.actor,
             ...(opts.idempotencyKey === undefined ? {} : { idempotencyKey: opts.idempotencyKey }),
           });
           if (worker === undefined) {

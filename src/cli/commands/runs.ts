@@ -85,12 +85,12 @@ export function registerRuns(program: Command, io: CliIo): void {
       .option('--workspace <id>', 'workspace', 'default')
       .option('--json', 'print the run summary as JSON')
       .action(async (runId: string, opts: Common, cmd: Command) => {
-        await withHost(cmd, io, async (host) => {
+        await withHost(cmd, io, async (host, caller) => {
           const { runtime } = hostRuntime(host);
           const summary =
             name === 'retry'
-              ? await runtime.retry(opts.workspace, runId, host.localActor)
-              : await runtime.cancel(opts.workspace, runId, host.localActor);
+              ? await runtime.retry(opts.workspace, runId, caller.actor)
+              : await runtime.cancel(opts.workspace, runId, caller.actor);
           if (opts.json === true) printJson(io, summary);
           else print(io, `run ${summary.runId} ${summary.status}`);
         });
@@ -112,14 +112,14 @@ export function registerRuns(program: Command, io: CliIo): void {
       .option('--json', 'print the run summary (with --wait: the run and its steps) as JSON')
       .action(async (runId: string, opts: DecideOptions, cmd: Command) => {
         const timeoutMs = positiveInt(opts.timeout, '--timeout', 300) * 1000;
-        await withHost(cmd, io, async (host) => {
+        await withHost(cmd, io, async (host, caller) => {
           const { runtime } = hostRuntime(host);
           const summary = await runtime.decide({
             workspaceId: opts.workspace,
             runId,
             decision: name,
             reason: opts.reason,
-            actor: host.localActor,
+            actor: caller.actor,
             // The local operator holds every role on its own installation; the ledger names it.
             roles: 'all',
             ...(opts.step === undefined ? {} : { stepId: opts.step }),

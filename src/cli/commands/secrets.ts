@@ -80,7 +80,7 @@ export function registerSecrets(program: Command, io: CliIo): void {
     ).action(async (name: string, opts: ValueOptions, cmd: Command) => {
       const rotateEveryDays = parseDays(opts.rotateEvery, '--rotate-every');
       const value = await readValue(io, opts);
-      const meta = await withHost(cmd, io, (host) => {
+      const meta = await withHost(cmd, io, (host, caller) => {
         const input = {
           workspace: opts.workspace,
           name,
@@ -88,7 +88,8 @@ export function registerSecrets(program: Command, io: CliIo): void {
           ...(opts.env === undefined ? {} : { env: opts.env }),
           value,
           ...(rotateEveryDays === undefined ? {} : { rotateEveryDays }),
-          actor: host.localActor,
+          actor: caller.actor,
+          correlationId: caller.correlationId,
         };
         return mode === 'set' ? vaultOf(host).set(input) : vaultOf(host).rotate(input);
       });
@@ -105,13 +106,14 @@ export function registerSecrets(program: Command, io: CliIo): void {
     secrets.command('delete <name>').description('delete a secret: every version is wiped'),
     false,
   ).action(async (name: string, opts: ScopeOptions, cmd: Command) => {
-    const result = await withHost(cmd, io, (host) =>
+    const result = await withHost(cmd, io, (host, caller) =>
       vaultOf(host).delete({
         workspace: opts.workspace,
         name,
         connector: opts.connector,
         ...(opts.env === undefined ? {} : { env: opts.env }),
-        actor: host.localActor,
+        actor: caller.actor,
+        correlationId: caller.correlationId,
       }),
     );
     if (opts.json === true) printJson(io, { name, deleted: true, versionsWiped: result.versions });
@@ -144,14 +146,15 @@ export function registerSecrets(program: Command, io: CliIo): void {
     .option('--json', 'print metadata as JSON')
     .action(async (name: string, opts: ValueOptions & { rotateEvery: string }, cmd: Command) => {
       const days = parseDays(opts.rotateEvery, '--rotate-every') ?? null;
-      const meta = await withHost(cmd, io, (host) =>
+      const meta = await withHost(cmd, io, (host, caller) =>
         vaultOf(host).schedule({
           workspace: opts.workspace,
           name,
           connector: opts.connector,
           ...(opts.env === undefined ? {} : { env: opts.env }),
           rotateEveryDays: days,
-          actor: host.localActor,
+          actor: caller.actor,
+          correlationId: caller.correlationId,
         }),
       );
       if (opts.json === true) printJson(io, meta);

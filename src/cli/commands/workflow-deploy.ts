@@ -25,7 +25,7 @@ export function registerWorkflowDeploy(program: Command, io: CliIo): void {
     .option('--json', 'print {"workflow","version","digest","created",…}')
     .action(async (file: string, opts: DeployOptions, cmd: Command) => {
       const source = file === '-' ? await io.readStdin() : readInputFile(file, 'FILE');
-      await withHost(cmd, io, async (host) => {
+      await withHost(cmd, io, async (host, caller) => {
         const installed = hostRuntime(host);
         const result = await deployWorkflow(
           { store: host.store, audit: host.audit, compile: installed.compile },
@@ -33,7 +33,7 @@ export function registerWorkflowDeploy(program: Command, io: CliIo): void {
             workspaceId: opts.workspace,
             source,
             filename: file === '-' ? 'stdin' : file,
-            actor: host.localActor,
+            actor: caller.actor,
           },
         );
         const hook =

@@ -123,7 +123,7 @@ export function secretRoutes(host: Host): FastifyPluginAsync {
       ),
       attributes: scopeAttributes,
       responses: { 200: { description: 'Metadata of the new version', schema: METADATA } },
-      handler: async ({ params: p, body: input, actor }) => {
+      handler: async ({ params: p, body: input, actor, correlationId }) => {
         const write = {
           workspace: p.workspace,
           name: p.name,
@@ -132,6 +132,7 @@ export function secretRoutes(host: Host): FastifyPluginAsync {
           value: input.value,
           ...(input.rotateEveryDays === undefined ? {} : { rotateEveryDays: input.rotateEveryDays }),
           actor,
+          correlationId,
         };
         try {
           return await vault.set(write);
@@ -151,13 +152,14 @@ export function secretRoutes(host: Host): FastifyPluginAsync {
       query: SCOPE_QUERY(true),
       attributes: scopeAttributes,
       responses: { 200: { description: 'Versions wiped' } },
-      handler: ({ params: p, query, actor }) =>
+      handler: ({ params: p, query, actor, correlationId }) =>
         vault.delete({
           workspace: p.workspace,
           name: p.name,
           connector: query.connector ?? '',
           ...(query.env === undefined ? {} : { env: query.env }),
           actor,
+          correlationId,
         }),
     });
     return Promise.resolve();
