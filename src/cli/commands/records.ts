@@ -64,7 +64,12 @@ export function registerRecords(program: Command, io: CliIo): void {
         }
         const text = readInputFile(file, 'file');
         await withHost(cmd, io, async (host, caller) => {
-          const r = await callerRecordStore(host, caller).importNdjson(opts.workspace, schema, text, caller.actor);
+          const r = await callerRecordStore(host, caller).importNdjson(
+            opts.workspace,
+            schema,
+            text,
+            caller.actor,
+          );
           if (opts.json === true) printJson(io, r);
           else print(io, `Imported ${r.imported} ${r.type} records.`);
         });
