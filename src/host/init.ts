@@ -17,13 +17,18 @@ export interface InitOptions {
   readonly workspace?: string;
   /** When set, the root key is derived from this passphrase instead of a key file. */
   readonly passphrase?: string;
+  /** Days the bootstrap admin token stays valid (1..365, default 7): long enough to create real admins. */
+  readonly tokenDays?: number;
 }
 
 export interface InitResult {
   readonly dataDir: string;
   readonly workspace: string;
   readonly adminToken: string;
+  readonly adminTokenExpiresAt: string;
 }
+
+const DEFAULT_TOKEN_DAYS = 7;
 
 const CONFIG_TEMPLATE = (
   provider: 'file' | 'passphrase',
@@ -43,6 +48,12 @@ ${url === undefined ? '' : `database:\n  url: ${JSON.stringify(url)}\n`}`;
 /** Create a new installation. Throws DATA_DIR_EXISTS, DATA_DIR_UNREADABLE, STORE_UNAVAILABLE. */
 export async function initInstallation(options: InitOptions): Promise<InitResult> {
   checkDataDir(options.dataDir);
+  const tokenDays = options.tokenDays ?? DEFAULT_TOKEN_DAYS;
+  if (!Number.isInteger(tokenDays) || tokenDays < 1 || tokenDays > 365) {
+    throw new CustosError('INPUT_INVALID', 'The bootstrap token lifetime must be 1..365 days', {
+      details: { field: '--token-days', rule: 'integer 1..365' },
+    });
+  }
   const provider = options.passphrase === undefined ? 'file' : 'passphrase';
   const keyFile = provider === 'file' ? 'root.key' : 'root.passphrase.json';
   const paths = installPaths(options.dataDir, {
@@ -90,10 +101,12 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
     });
     await createWorkspace(store.db, workspace);
     await keyring.initWorkspace(workspace, actor);
+    const expiresAt = new Date(Date.now() + tokenDays * 86_400_000).toISOString();
     const { token } = await issueToken(store.db, {
       workspaceId: workspace,
       roles: ['admin'],
       label: 'bootstrap',
+      expiresAt,
     });
     await ledgers.auditSink.record('system', {
       time: new Date().toISOString(),
@@ -101,7 +114,7 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
       action: 'install.init',
       resource: { kind: 'workspace', id: workspace },
       outcome: 'success',
-      details: { bootstrapToken: 'issued' },
+      details: { bootstrapToken: 'issued', expiresAt },
     });
     writeFileSync(paths.config, CONFIG_TEMPLATE(provider, keyFile, options.databaseUrl), {
       mode: 0o600,
@@ -110,7 +123,7 @@ export async function initInstallation(options: InitOptions): Promise<InitResult
     created.push(paths.config);
     await ledgers.close();
     await store.close();
-    return { dataDir: paths.dataDir, workspace, adminToken: token };
+    return { dataDir: paths.dataDir, workspace, adminToken: token, adminTokenExpiresAt: expiresAt };
   } catch (err) {
     await ledgers?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);

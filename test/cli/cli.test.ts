@@ -21,10 +21,21 @@ describe('custos CLI', () => {
     const r = await cli(['--data', data, 'init', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { dataDir: string; workspace: string; adminToken: string };
+    const out = JSON.parse(r.stdout) as {
+      dataDir: string;
+      workspace: string;
+      adminToken: string;
+      adminTokenExpiresAt: string;
+    };
     expect(out.workspace).toBe('default');
     expect(out.dataDir).toBe(data);
     expect(out.adminToken).toMatch(/^cus_[A-Za-z0-9_-]{40,}$/);
+    const expiresIn = Date.parse(out.adminTokenExpiresAt) - Date.now();
+    expect(expiresIn).toBeGreaterThan(6.9 * 86_400_000);
+    expect(expiresIn).toBeLessThanOrEqual(7 * 86_400_000);
+    const bad = await cli(['--data', tempDataDir(), 'init', '--token-days', '0', '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stderr)).toMatchObject({ code: 'INPUT_INVALID', field: '--token-days' });
     expect(statSync(join(data, 'root.key')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(data, 'config.yaml'))).toBe(true);
     expect(existsSync(join(data, 'custos.db'))).toBe(true);

@@ -53,7 +53,9 @@ export function registerDemo(program: Command, io: CliIo): void {
         });
         if (opts.json !== true) {
           print(io, `Initialized Custos in ${init.dataDir} (workspace ${init.workspace}).`);
-          io.stdout.write(`Admin bootstrap token (shown once, store it safely):\n  ${init.adminToken}\n`);
+          io.stdout.write(
+            `Admin bootstrap token (shown once, store it safely; valid until ${init.adminTokenExpiresAt}):\n  ${init.adminToken}\n`,
+          );
         }
       }
       await withHost(cmd, io, async (host, caller) => {

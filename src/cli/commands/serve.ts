@@ -33,7 +33,9 @@ export function registerServe(program: Command, io: CliIo): void {
           ...(g.databaseUrl === undefined ? {} : { databaseUrl: g.databaseUrl }),
         });
         print(io, `Initialized Custos in ${result.dataDir} (workspace ${result.workspace}).`);
-        io.stdout.write(`Admin bootstrap token (shown once, store it safely):\n  ${result.adminToken}\n`);
+        io.stdout.write(
+          `Admin bootstrap token (shown once, store it safely; valid until ${result.adminTokenExpiresAt}):\n  ${result.adminToken}\n`,
+        );
       }
       const host = await openHost({
         dataDir: g.data,
