@@ -39,6 +39,8 @@ export interface GetOptions {
   readonly actor: Actor;
   /** Why the record is read; required to reveal, recorded in the audit event. */
   readonly purpose?: string;
+  /** The request this read belongs to, carried by the audit event. */
+  readonly correlationId?: string;
 }
 
 export interface RecordView {
@@ -90,6 +92,7 @@ export class RecordStore {
     outcome: AuditEvent['outcome'],
     details: AuditEvent['details'],
     purpose?: string,
+    correlationId?: string,
   ): Promise<void> {
     return this.#audit.record(workspaceId, {
       time: nowIso(),
@@ -98,6 +101,7 @@ export class RecordStore {
       resource,
       outcome,
       ...(purpose === undefined || purpose === '' ? {} : { purpose }),
+      ...(correlationId === undefined ? {} : { correlationId }),
       ...(details === undefined ? {} : { details }),
     });
   }
@@ -232,6 +236,7 @@ export class RecordStore {
           'denied',
           { type, reason: purpose === '' ? 'no purpose given' : 'permission privacy.reveal missing' },
           purpose,
+          opts.correlationId,
         );
         throw new CustosError(
           'PRIVACY_REVEAL_DENIED',
@@ -274,6 +279,7 @@ export class RecordStore {
       'success',
       { type, fields: schema.fields.filter((f) => f.encrypted && wanted(f)).map((f) => f.path) },
       purpose,
+      opts.correlationId,
     );
     return {
       workspaceId,

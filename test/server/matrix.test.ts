@@ -49,6 +49,13 @@ const SAMPLE: Readonly<Record<string, string>> = {
   provider: 'idp',
   runId: '00000000-0000-4000-8000-000000000000',
   workflow: 'intake',
+  type: 'employee',
+  id: 'e-1001',
+};
+
+/** Bodies for routes whose policy reads an attribute from the body (a reveal needs a purpose). */
+const SAMPLE_BODY: Readonly<Record<string, Record<string, unknown>>> = {
+  'record.reveal': { purpose: 'route matrix check' },
 };
 
 function concrete(path: string): string {
@@ -124,10 +131,12 @@ describe('route × role matrix, unauthenticated access, response scan', () => {
     for (const op of operations.filter((o) => o.auth === 'credential')) {
       const allowed = documented.get(`${op.method} ${op.path}`) ?? new Set<Role>();
       for (const role of ROLES) {
+        const sample = SAMPLE_BODY[op.action];
         const res = await h.inject({
           method: op.method,
           url: concrete(op.path),
           headers: { authorization: `Bearer ${tokens.get(role) ?? ''}` },
+          ...(sample === undefined ? {} : { payload: sample }),
         });
         const body =
           res.headers['content-type']?.toString().includes('json') === true && res.body.startsWith('{')

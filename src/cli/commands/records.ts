@@ -126,6 +126,7 @@ export function registerRecords(program: Command, io: CliIo): void {
                 reveal,
                 actor,
                 ...(opts.purpose === undefined ? {} : { purpose: opts.purpose }),
+                correlationId: caller.correlationId,
               }),
             );
           }

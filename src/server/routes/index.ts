@@ -13,6 +13,7 @@ import { accessRoutes } from './access.ts';
 import { keyRoutes } from './keys.ts';
 import { secretRoutes } from './secrets.ts';
 import { exportRoutes } from './exports.ts';
+import { recordRoutes } from './records.ts';
 
 export type RouteFactory = (host: Host) => FastifyPluginAsync;
 
@@ -29,4 +30,5 @@ export const ROUTES: readonly RouteFactory[] = [
   keyRoutes,
   secretRoutes,
   exportRoutes,
+  recordRoutes,
 ];
