@@ -110,14 +110,25 @@ function injectHelpers(vm: QuickJSContext, modules: readonly HelperModule[]): Qu
   return root;
 }
 
+/** A fresh QuickJS WebAssembly module, for one job. */
+export function loadQuickJsModule(): Promise<QuickJSWASMModule> {
+  return newQuickJSWASMModule();
+}
+
 /**
- * Execute `main(input, helpers)` and return its result as JSON text. Throws ENGINE_SANDBOX_TIMEOUT,
+ * Execute `main(input, helpers)` and return its result as JSON text; `outcome.clean` tells whether
+ * the run ended with everything freed (else the worker must not be reused). Throws ENGINE_SANDBOX_TIMEOUT,
  * ENGINE_SANDBOX_MEMORY, ENGINE_SANDBOX_ERROR, ENGINE_SANDBOX_OUTPUT_INVALID.
  */
-export async function runQuickJs(job: QuickJsJob): Promise<string> {
+export async function runQuickJs(
+  job: QuickJsJob,
+  loaded?: Promise<QuickJSWASMModule>,
+  outcome: { clean: boolean } = { clean: false },
+): Promise<string> {
   const { timeoutMs } = job;
-  // A module of its own: a host-side stack overflow inside WebAssembly leaves no shared state behind.
-  const module: QuickJSWASMModule = await newQuickJSWASMModule();
+  // A module of its own (a WebAssembly instance with its own linear memory, loaded before the job
+  // arrived, or now): no other job ever runs in it, and it is dropped after this one.
+  const module: QuickJSWASMModule = await (loaded ?? newQuickJSWASMModule());
   const runtime = module.newRuntime();
   runtime.setMemoryLimit(job.memoryBytes);
   runtime.setMaxStackSize(SANDBOX_DEFAULTS.maxStackBytes);
@@ -222,6 +233,8 @@ export async function runQuickJs(job: QuickJsJob): Promise<string> {
         for (const h of handles.reverse()) if (h.alive) h.dispose();
         vm.dispose();
         runtime.dispose();
+        // Everything was freed: the worker may take another job (in another fresh module).
+        outcome.clean = true;
       } catch {
         // Nothing to recover: the module is dropped with the worker.
       }

@@ -1,6 +1,9 @@
-// Runs a code step in a worker thread of its own: the QuickJS interrupt handler enforces the time
+// Runs a code step in a sandbox worker thread: the QuickJS interrupt handler enforces the time
 // limit inside the VM, and terminating the worker enforces it (and cancellation) even while a
-// native builtin runs. The event loop of the process is never blocked by user code.
+// native builtin runs. The event loop of the process is never blocked by user code. Each job runs in
+// a QuickJS module of its own (a fresh WebAssembly instance and linear memory); a worker that ended
+// a job cleanly goes back to a small idle pool for the next job, and any other worker (timeout,
+// cancellation, resource exhaustion, a crash) is terminated, so no job can reach another's state.
 import { Worker } from 'node:worker_threads';
 import type { JsonValue } from '../../crypto/index.ts';
 import { CustosError, ERROR_CODES, type ErrorCode } from '../../errors/index.ts';
@@ -23,6 +26,70 @@ const STARTUP_LIMIT_MS = 15_000;
 const TERMINATE_MARGIN_MS = 250;
 const WORKER_URL = new URL('./worker.ts', import.meta.url);
 
+/** Idle workers kept started, so a code step does not wait for a thread and a module to load. */
+const IDLE_WORKERS = 2;
+/** A worker is retired after this many jobs, bounding whatever a long-lived thread accumulates. */
+const JOBS_PER_WORKER = 500;
+
+interface PooledWorker {
+  readonly worker: Worker;
+  jobs: number;
+}
+
+const idle: PooledWorker[] = [];
+/** Workers running a job now. */
+let busy = 0;
+
+function spawn(): PooledWorker {
+  const worker = new Worker(WORKER_URL, {
+    // The host heap of the worker only carries input and output text; QuickJS lives in wasm memory.
+    resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
+    stdout: true,
+    stderr: true,
+  });
+  return { worker, jobs: 0 };
+}
+
+/** Keep `w` idle (it never keeps the process alive while idle), or terminate it when the pool is full. */
+function release(w: PooledWorker): void {
+  w.worker.removeAllListeners();
+  if (w.jobs > 0) busy -= 1;
+  if (idle.length >= IDLE_WORKERS || w.jobs >= JOBS_PER_WORKER) {
+    void w.worker.terminate();
+    return;
+  }
+  w.worker.unref();
+  const drop = (): void => {
+    const at = idle.indexOf(w);
+    if (at >= 0) idle.splice(at, 1);
+  };
+  w.worker.once('error', drop);
+  w.worker.once('exit', drop);
+  idle.push(w);
+}
+
+/** Start workers until IDLE_WORKERS are idle or busy (busy ones come back when their job ends). */
+function refill(): void {
+  while (idle.length + busy < IDLE_WORKERS) release(spawn());
+}
+
+/** A started worker for one job (an idle one when there is one); the pool refills in the background. */
+function take(): PooledWorker {
+  const w = idle.shift() ?? spawn();
+  w.worker.removeAllListeners();
+  w.worker.ref();
+  w.jobs += 1;
+  busy += 1;
+  setImmediate(refill);
+  return w;
+}
+
+/** Terminate the idle workers (tests and shutdown); later code steps start new ones. */
+export async function closeSandboxWorkers(): Promise<void> {
+  const all = idle.splice(0);
+  await Promise.all(all.map((w) => w.worker.terminate()));
+}
+
 function sandboxError(code: SandboxErrorCode, rule: string): CustosError {
   return new CustosError(code, `Code step failed: ${rule}`, { details: { rule } });
 }
@@ -42,7 +109,8 @@ function fromReply(reply: SandboxReply): JsonValue {
 }
 
 /**
- * Execute `main(input, helpers)` of `source` in a fresh QuickJS sandbox and return its JSON result.
+ * Execute `main(input, helpers)` of `source` in a fresh QuickJS sandbox (a WebAssembly module used
+ * by this job only, in a sandbox worker) and return its JSON result.
  * Throws ENGINE_SANDBOX_TIMEOUT, ENGINE_SANDBOX_MEMORY, ENGINE_SANDBOX_ERROR,
  * ENGINE_SANDBOX_OUTPUT_INVALID, ENGINE_STEP_ABORTED.
  */
@@ -63,20 +131,21 @@ export function runSandbox(options: SandboxOptions): Promise<JsonValue> {
     timeoutMs: options.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs,
   };
   return new Promise<JsonValue>((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, {
-      workerData: job,
-      // The host heap of the worker only carries input and output text; QuickJS lives in wasm memory.
-      resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
-      stdout: true,
-      stderr: true,
-    });
+    const pooled = take();
+    const worker = pooled.worker;
+    worker.postMessage(job);
     let settled = false;
-    const finish = (fn: () => void): void => {
+    const finish = (fn: () => void, reusable = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      if (reusable) release(pooled);
+      else {
+        busy -= 1;
+        worker.removeAllListeners();
+        void worker.terminate();
+      }
       fn();
     };
     const onTimeout = (): void => {
@@ -104,7 +173,7 @@ export function runSandbox(options: SandboxOptions): Promise<JsonValue> {
         } catch (err) {
           reject(err instanceof Error ? err : new Error('sandbox reply'));
         }
-      });
+      }, reply.reusable);
     });
     worker.once('error', (err: Error & { code?: string }) => {
       finish(() => {

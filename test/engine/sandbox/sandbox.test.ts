@@ -173,3 +173,27 @@ describe('QuickJS sandbox: escapes are contained with typed errors', () => {
     );
   });
 });
+
+describe('QuickJS sandbox: warm workers', () => {
+  it('never lets one job see what an earlier one left behind, even after a failure', async () => {
+    const leave = `function main() {
+      globalThis.leftover = 'from job 1';
+      Object.prototype.polluted = true;
+      JSON.stringify = function () { return '"hijacked"'; };
+      return 1;
+    }`;
+    const look = `function main() {
+      return { leftover: typeof globalThis.leftover, polluted: typeof ({}).polluted, json: JSON.stringify({ a: 1 }) };
+    }`;
+    // More jobs than warm workers, run back to back and side by side, interleaved with crashes.
+    for (let round = 0; round < 3; round++) {
+      expect(await run(leave)).toBe(1);
+      expect((await failure('function main() { const a = []; for (;;) a.push(new Array(1e5)); }')).code).toBe(
+        'ENGINE_SANDBOX_MEMORY',
+      );
+      const seen = await Promise.all([run(look), run(look), run(look)]);
+      for (const s of seen)
+        expect(s).toEqual({ leftover: 'undefined', polluted: 'undefined', json: '{"a":1}' });
+    }
+  });
+});
