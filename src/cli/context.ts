@@ -112,3 +112,14 @@ export function readInputFile(path: string, field: string): string {
     });
   }
 }
+
+/** A TCP port (0: any free one). Throws INPUT_INVALID naming the flag. */
+export function parsePort(value: string, field = '--port'): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new CustosError('INPUT_INVALID', `${field} must be an integer between 0 and 65535`, {
+      details: { field, rule: 'integer 0..65535' },
+    });
+  }
+  return port;
+}

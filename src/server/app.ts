@@ -14,7 +14,7 @@ import { DEFAULT_BODY_LIMITS, installBodyGuard, type BodyLimits } from './plugin
 import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './plugins/rate-limit.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
 import { installValidation } from './plugins/validation.ts';
-import { ROUTES } from './routes/index.ts';
+import { ROUTES, type RouteFactory } from './routes/index.ts';
 
 export { authenticate } from './plugins/authn.ts';
 export type { Identity } from './plugins/authn.ts';
@@ -33,6 +33,8 @@ export interface AppOptions {
   };
   /** How often approved elevations past their deadline are closed in the ledger (ms; 0: never). */
   readonly expiryIntervalMs?: number;
+  /** The route plugins to serve (default: all); a worker process serves only its /metrics. */
+  readonly routes?: readonly RouteFactory[];
 }
 
 /** Reply with an RFC 9457 problem for any error; unexpected errors are logged, never echoed. */
@@ -172,7 +174,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return Promise.resolve(document);
     },
   });
-  for (const route of ROUTES) await app.register(route(host));
+  for (const route of options.routes ?? ROUTES) await app.register(route(host));
   const every = options.expiryIntervalMs ?? 30_000;
   if (every > 0) {
     const timer = setInterval(() => {

@@ -3,6 +3,7 @@
 export { buildApp, authenticate, sendProblem } from './app.ts';
 export type { AppOptions, Identity } from './app.ts';
 export type { RouteFactory } from './routes/index.ts';
+export { metricsRoutes } from './routes/metrics.ts';
 export { apiRoute, publicRoute } from './plugins/api-route.ts';
 export type {
   ApiCall,

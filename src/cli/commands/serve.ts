@@ -1,22 +1,11 @@
 // `custos serve`: the embedded server (HTTP API + in-process workers); initializes on first start.
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CustosError } from '../../errors/index.ts';
 import { initInstallation, installPaths, openHost } from '../../host/index.ts';
 import { buildApp } from '../../server/index.ts';
-import { globalsOf, print, readPassphrase, type CliIo } from '../context.ts';
+import { globalsOf, parsePort, print, readPassphrase, type CliIo } from '../context.ts';
 import { custodyFor } from './export.ts';
 import { startWorkerProcess } from './worker.ts';
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new CustosError('INPUT_INVALID', '--port must be an integer between 0 and 65535', {
-      details: { field: '--port', rule: 'integer 0..65535' },
-    });
-  }
-  return port;
-}
 
 export function registerServe(program: Command, io: CliIo): void {
   program

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { Scheduler, purgeWebhookReceipts, type Worker } from '../../engine/index.ts';
 import type { Host } from '../../host/index.ts';
-import { print, withHost, type CliIo } from '../context.ts';
+import { buildApp, metricsRoutes } from '../../server/index.ts';
+import { parsePort, print, withHost, type CliIo } from '../context.ts';
 import { hostRuntime, positiveInt } from './run.ts';
 
 export interface WorkerProcessOptions {
@@ -54,6 +55,8 @@ export function startWorkerProcess(host: Host, options: WorkerProcessOptions = {
 }
 
 interface WorkerOptions {
+  readonly metricsPort?: string;
+  readonly metricsHost: string;
   readonly id?: string;
   readonly concurrency?: string;
   readonly leaseMs?: string;
@@ -70,7 +73,11 @@ export function registerWorker(program: Command, io: CliIo): void {
     .option('--lease-ms <ms>', 'lease length; a dead worker’s runs are resumed after it', '30000')
     .option('--poll-ms <ms>', 'idle poll interval', '250')
     .option('--dev-egress <hosts>', 'development only: comma-separated hosts reachable over HTTP/loopback')
+    .option('--metrics-port <port>', 'serve this worker’s GET /metrics (bearer token, action metrics.read)')
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
     .action(async (opts: WorkerOptions, cmd: Command) => {
+      const metricsPort =
+        opts.metricsPort === undefined ? undefined : parsePort(opts.metricsPort, '--metrics-port');
       const options: WorkerProcessOptions = {
         concurrency: positiveInt(opts.concurrency, '--concurrency', 4),
         leaseMs: positiveInt(opts.leaseMs, '--lease-ms', 30_000),
@@ -80,12 +87,25 @@ export function registerWorker(program: Command, io: CliIo): void {
       };
       await withHost(cmd, io, async (host) => {
         const proc = startWorkerProcess(host, options);
+        // Metrics live in this process: a worker serves its own, through the same route, token
+        // check and Cedar action as `custos serve`.
+        const metrics =
+          metricsPort === undefined
+            ? undefined
+            : await buildApp({ host, routes: [metricsRoutes], expiryIntervalMs: 0 });
+        if (metrics !== undefined) {
+          await metrics.listen({ host: opts.metricsHost, port: metricsPort });
+          const address = metrics.server.address();
+          const port = typeof address === 'object' && address !== null ? address.port : metricsPort;
+          print(io, `worker ${proc.worker.id} metrics on http://${opts.metricsHost}:${port}/metrics`);
+        }
         print(io, `worker ${proc.worker.id} started`);
         await new Promise<void>((resolve) => {
           process.once('SIGINT', resolve);
           process.once('SIGTERM', resolve);
         });
         await proc.stop();
+        await metrics?.close();
         print(io, `worker ${proc.worker.id} stopped`);
       });
     });
