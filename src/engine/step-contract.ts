@@ -22,8 +22,8 @@ export interface StepServices {
   readonly secret: (name: string, connector: string) => Promise<{ reveal(): string }>;
   /** Encrypting record store: write or look up records through the codec and blind indexes. */
   readonly records: RecordAccess;
-  /** Start a child run and wait for its result (subflow steps). */
-  readonly subflow: (workflow: string, input: JsonValue, signal: AbortSignal) => Promise<JsonValue>;
+  /** Child runs of subflow steps. */
+  readonly subflow: SubflowAccess;
   /**
    * The AI prompt gate (egress `AiGuard.check` bound to the run's egress context): kill switch,
    * secret scrubbing, PII block/redact, `ai.prompt.decision` on the ledger. Resolves the prompt to
@@ -34,6 +34,23 @@ export interface StepServices {
   readonly export: ExportAccess;
   /** Clock for delay and approval deadlines; default `new Date()`. */
   readonly now?: () => Date;
+}
+
+/** Where a child run stands. */
+export type ChildRunState =
+  | { readonly status: 'running' }
+  | { readonly status: 'succeeded'; readonly output: JsonValue }
+  | { readonly status: 'failed'; readonly runStatus: string; readonly errorCode: string };
+
+export interface SubflowAccess {
+  /**
+   * Start this step's child run of `workflow` with `input`, or find it when it exists (one child
+   * per run and step, whatever the attempt), and say where it stands.
+   */
+  start(
+    workflow: string,
+    input: JsonValue,
+  ): Promise<{ readonly runId: string; readonly state: ChildRunState }>;
 }
 
 export interface PromptGuard {
@@ -112,7 +129,7 @@ export interface StepRuntime {
   readonly resume?: StepResume;
 }
 
-/** What ended a wait: a human decision for approval steps, the timer for delay steps. */
+/** What ended a wait: a human decision for approval steps, the timer for delay steps (and deadlines), a child run's end for subflow steps. */
 export type StepResume =
   | {
       readonly kind: 'approval';
@@ -129,9 +146,11 @@ export type StepOutcome =
   | { readonly kind: 'completed'; readonly output: JsonValue; readonly next?: string }
   | {
       readonly kind: 'waiting';
-      readonly reason: 'approval' | 'delay';
-      /** Delay: when to resume. Approval: when the request expires (absent: never). */
+      readonly reason: 'approval' | 'delay' | 'subflow';
+      /** Delay: when to resume. Approval: when the request expires (absent: never). Subflow: the deadline. */
       readonly resumeAt?: string;
       /** Approval: what to show the deciders (rendered message, approver roles). */
       readonly request?: JsonValue;
+      /** Subflow: the child run whose end resumes this one. */
+      readonly child?: string;
     };

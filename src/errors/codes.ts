@@ -91,6 +91,8 @@ export const ERROR_CODES = {
   RUNTIME_KILL_SWITCH_ENGAGED: spec(423, 'user', 'A kill switch stops this workflow'),
   RUNTIME_STEP_TIMEOUT: spec(504, 'operational', 'Step timed out'),
   RUNTIME_STEP_FAILED: spec(502, 'operational', 'Step failed'),
+  RUNTIME_SUBFLOW_FAILED: spec(422, 'user', 'The subflow run ended without succeeding'),
+  RUNTIME_SUBFLOW_TIMEOUT: spec(504, 'user', 'The subflow run did not finish in time'),
   RUNTIME_STEP_UNKNOWN: spec(422, 'user', 'Run points at a step its workflow version does not have'),
   RUNTIME_LEASE_LOST: spec(409, 'operational', 'Another worker took over the run'),
   RUNTIME_STEP_INTERRUPTED: spec(503, 'operational', 'Step was interrupted by a worker that stopped'),

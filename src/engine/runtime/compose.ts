@@ -1,8 +1,6 @@
 // Wires the runtime for an installation: sealed payloads under the keyring, workflows from the
 // store compiled with the step executors, kill switches, egress, the vault, the encrypting record
 // store, metrics. One runtime per open store, shared by the API routes, the worker and the CLI.
-import type { JsonValue } from '../../crypto/index.ts';
-import { CustosError } from '../../errors/index.ts';
 import { KillSwitches, type DevEgressConfig } from '../../egress/index.ts';
 import type { CustodyHost } from '../../custody/index.ts';
 import type { Keyring } from '../../keys/index.ts';
@@ -21,7 +19,8 @@ import { createPayloadCodec, keyringKeySource } from './payload-codec.ts';
 import { recordAccessFrom } from './records-adapter.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
 import { exportRunner } from './exports-adapter.ts';
-import { createServices } from './services.ts';
+import { createServices, type SubflowStarter } from './services.ts';
+import { SUBFLOW_KEY_PREFIX } from './persistence.ts';
 import type { WebhookKeys } from './triggers/webhook.ts';
 import type { StepContext } from './workflows.ts';
 
@@ -63,12 +62,8 @@ export function installationRuntime(parts: RuntimeParts): InstallationRuntime {
   const compile = workflowCompiler(parts.execute ?? executeStep);
   const killSwitches = new KillSwitches({ db: parts.store.db, audit: parts.audit });
   const vault = new SecretsVault({ store: parts.store, keyring: parts.keyring, audit: parts.audit });
-  const subflow = async (
-    ctx: StepContext,
-    workflow: string,
-    input: JsonValue,
-    signal: AbortSignal,
-  ): Promise<JsonValue> => {
+  const subflow: SubflowStarter = async (ctx, workflow, input) => {
+    // One child per run and step: the key makes a retried or resumed step find the same child.
     const child = await runtime.start({
       workspaceId: ctx.workspaceId,
       environment: ctx.environment,
@@ -76,21 +71,23 @@ export function installationRuntime(parts: RuntimeParts): InstallationRuntime {
       input,
       trigger: 'subflow',
       actor: { kind: 'system', id: `run:${ctx.runId}` },
-      idempotencyKey: `subflow:${ctx.runId}.${ctx.stepId}`,
+      idempotencyKey: `${SUBFLOW_KEY_PREFIX}${ctx.runId}.${ctx.stepId}`,
       traceparent: ctx.traceparent,
     });
-    const view = await runtime.wait(ctx.workspaceId, child.runId, { signal, timeoutMs: 24 * 60 * 60 * 1000 });
-    if (view.status !== 'succeeded') {
-      throw new CustosError('RUNTIME_STEP_FAILED', 'The subflow run did not succeed', {
-        details: {
-          field: 'workflow',
-          rule: 'subflow succeeded',
-          status: view.status,
-          code: view.errorCode ?? '',
-        },
-      });
+    const view = await runtime.show(ctx.workspaceId, child.runId);
+    if (view.status === 'succeeded') {
+      return {
+        runId: child.runId,
+        state: { status: 'succeeded', output: await runtime.result(ctx.workspaceId, child.runId) },
+      };
     }
-    return runtime.result(ctx.workspaceId, child.runId);
+    if (view.status === 'dead_lettered' || view.status === 'cancelled') {
+      return {
+        runId: child.runId,
+        state: { status: 'failed', runStatus: view.status, errorCode: view.errorCode ?? '' },
+      };
+    }
+    return { runId: child.runId, state: { status: 'running' } };
   };
   const runtime: Runtime = createRuntime({
     store: parts.store,

@@ -73,6 +73,34 @@ export interface RunFilter {
   readonly limit?: number;
 }
 
+/** Idempotency key prefix of child runs: `subflow:<parent run id>.<step id>`. */
+export const SUBFLOW_KEY_PREFIX = 'subflow:';
+const SUBFLOW_KEY = /^subflow:([0-9a-f-]{36})\./;
+
+/**
+ * A child run reached a final state: queue its parent if it waits (for this child, at its subflow
+ * step). Runs in the child's final transaction; the parent's wait re-checks the child in its own
+ * (see `transition`), so whichever commits second sees the other.
+ */
+async function wakeParent(trx: Kysely<Database>, childId: string, now: string): Promise<void> {
+  const child = await trx
+    .selectFrom('runs')
+    .select(['trigger_kind', 'trigger_key'])
+    .where('id', '=', childId)
+    .executeTakeFirst();
+  if (child?.trigger_kind !== 'subflow' || child.trigger_key === null) return;
+  const parent = SUBFLOW_KEY.exec(child.trigger_key)?.[1];
+  if (parent === undefined) return;
+  await trx
+    .updateTable('runs')
+    .set({ status: 'queued', next_at: now, updated_at: now })
+    .where('id', '=', parent)
+    .where('status', '=', 'waiting')
+    .execute();
+}
+
+const FINAL_STATUSES = ['succeeded', 'dead_lettered', 'cancelled'] as const;
+
 function leaseLost(): CustosError {
   return new CustosError('RUNTIME_LEASE_LOST', 'The run was taken over by another worker', {
     details: { rule: 'lease epoch unchanged' },
@@ -271,6 +299,8 @@ export class RunStore {
     end: StepEnd | undefined,
     transition: Transition,
     meta: { readonly workspaceId: string; readonly workflow: string; readonly now: string },
+    /** A wait for this child run (subflow): if it has ended already, queue the run again at once. */
+    waitFor?: string,
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const released = { lease_owner: null, lease_expires_at: null, updated_at: meta.now };
@@ -324,6 +354,27 @@ export class RunStore {
         .where('lease_epoch', '=', lease.epoch)
         .executeTakeFirst();
       if (fenced.numUpdatedRows === 0n) throw leaseLost();
+      if (
+        transition.kind === 'succeed' ||
+        transition.kind === 'dead_letter' ||
+        transition.kind === 'cancel'
+      ) {
+        await wakeParent(trx, lease.runId, meta.now);
+      }
+      if (transition.kind === 'wait' && waitFor !== undefined) {
+        const child = await trx
+          .selectFrom('runs')
+          .select('status')
+          .where('id', '=', waitFor)
+          .executeTakeFirst();
+        if (child === undefined || (FINAL_STATUSES as readonly string[]).includes(child.status)) {
+          await trx
+            .updateTable('runs')
+            .set({ status: 'queued', next_at: meta.now })
+            .where('id', '=', lease.runId)
+            .execute();
+        }
+      }
       if (end !== undefined) {
         await trx
           .updateTable('run_steps')
@@ -426,7 +477,10 @@ export class RunStore {
         .where('status', 'in', ['queued', 'retrying', 'waiting', 'halted'])
         .returningAll()
         .executeTakeFirst();
-      if (idle !== undefined) return idle;
+      if (idle !== undefined) {
+        await wakeParent(trx, runId, now);
+        return idle;
+      }
       return trx
         .updateTable('runs')
         .set({ cancel_requested: 1, updated_at: now })

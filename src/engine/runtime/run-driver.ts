@@ -319,6 +319,7 @@ async function commit(
   let verdict: Verdict;
   let end: StepEnd;
   let output: JsonValue | undefined;
+  let waitFor: string | undefined;
   if (result.kind === 'completed' && result.outcome.kind === 'completed') {
     let next: string | undefined;
     try {
@@ -339,6 +340,7 @@ async function commit(
   } else if (result.kind === 'completed') {
     const waiting = result.outcome.kind === 'waiting' ? result.outcome : undefined;
     verdict = { kind: 'waiting', resumeAt: waiting?.resumeAt };
+    waitFor = waiting?.child;
     end = {
       status: 'waiting',
       now: iso(now),
@@ -355,7 +357,7 @@ async function commit(
     return commitFailure(state, step, result.failure, now, durationMs, deps);
   }
   const t = afterStep(state.cursor, step, verdict, now, deps.random);
-  await deps.runs.transition(lease, state.cursor, end, t, meta(row, now));
+  await deps.runs.transition(lease, state.cursor, end, t, meta(row, now), waitFor);
   deps.metrics.stepFinished(state.labels, step.kind, end.status, durationMs / 1000);
   if (output !== undefined) {
     state.outputs[step.id] = { output };

@@ -22,8 +22,16 @@ import type {
   ExportRequest,
   RecordAccess,
   StepServices,
+  SubflowAccess,
 } from '../step-contract.ts';
 import type { ServicesFactory, StepContext } from './workflows.ts';
+
+/** Starts (idempotently per run and step) the child run of a subflow step, as `context`'s run. */
+export type SubflowStarter = (
+  context: StepContext,
+  workflow: string,
+  input: JsonValue,
+) => ReturnType<SubflowAccess['start']>;
 
 export interface ServiceDeps {
   readonly audit: AuditSink;
@@ -31,13 +39,8 @@ export interface ServiceDeps {
   readonly vault?: SecretsVault;
   /** The encrypting record store bound to a step's workspace and run. */
   readonly records?: (context: StepContext) => RecordAccess;
-  /** Start a child run and wait for its output. */
-  readonly subflow?: (
-    context: StepContext,
-    workflow: string,
-    input: JsonValue,
-    signal: AbortSignal,
-  ) => Promise<JsonValue>;
+  /** Start (or find) a step's child run and say where it stands. */
+  readonly subflow?: SubflowStarter;
   readonly aiKillSwitch?: AiKillSwitch;
   /** Custody exports run as the step's run (export steps). */
   readonly exports?: (
@@ -170,10 +173,12 @@ export function createServices(deps: ServiceDeps): ServicesFactory {
           put: () => Promise.reject(unavailable('record store')),
           findBy: () => Promise.reject(unavailable('record store')),
         } satisfies RecordAccess),
-      subflow: (workflow, input, signal) =>
-        deps.subflow === undefined
-          ? Promise.reject(unavailable('subflow runner'))
-          : deps.subflow(context, workflow, input, signal),
+      subflow: {
+        start: (workflow, input) =>
+          deps.subflow === undefined
+            ? Promise.reject(unavailable('subflow runner'))
+            : deps.subflow(context, workflow, input),
+      },
       export: {
         exportBundle: (request, signal) =>
           deps.exports === undefined

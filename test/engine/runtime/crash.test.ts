@@ -1,16 +1,17 @@
 // Crash and resume with real processes: a worker is SIGKILLed mid-step and the run resumes from its
 // last committed step (SQLite: a second worker takes over; PostgreSQL: three `custos worker`
 // processes, one killed). Every run completes and each step's result is committed exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deployWorkflow, installationRuntime } from '../../../src/engine/index.ts';
-import { initInstallation, openHost, type Host } from '../../../src/host/index.ts';
-import { PG_URL } from '../../helpers/dialects.ts';
-import { spawnCli, startStub, until, type CliProcess, type StubService } from './processes.ts';
+import {
+  install,
+  spawnCli,
+  startStub,
+  until,
+  type CliProcess,
+  type Installation,
+  type StubService,
+} from './processes.ts';
 
 const RUNS = 12;
 const STEPS = 4;
@@ -52,42 +53,6 @@ steps:
     kind: transform
     expression: '{ "status": steps.again.output.status }'
 `;
-
-interface Installation {
-  readonly dir: string;
-  readonly host: Host;
-  cleanup(): Promise<void>;
-}
-
-async function install(dialect: 'sqlite' | 'postgres'): Promise<Installation> {
-  const dir = mkdtempSync(join(tmpdir(), 'custos-crash-'));
-  let schema: string | undefined;
-  let databaseUrl: string | undefined;
-  if (dialect === 'postgres') {
-    schema = `t_${randomBytes(6).toString('hex')}`;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`create schema ${schema}`);
-    await c.end();
-    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  }
-  await initInstallation({ dataDir: dir, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
-  const host = await openHost({ dataDir: dir, env: {} });
-  return {
-    dir,
-    host,
-    cleanup: async () => {
-      await host.close();
-      rmSync(dir, { recursive: true, force: true });
-      if (schema !== undefined) {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
-      }
-    },
-  };
-}
 
 function worker(dir: string, id: string): CliProcess {
   return spawnCli(

@@ -93,7 +93,7 @@ export function stubServices(): StepServices {
     http: () => Promise.reject(new CustosError('INTERNAL', 'no http in this test')),
     secret: () => Promise.reject(new CustosError('INTERNAL', 'no secrets in this test')),
     records: { put: fail, findBy: fail },
-    subflow: () => Promise.reject(new CustosError('INTERNAL', 'no subflows in this test')),
+    subflow: { start: () => Promise.reject(new CustosError('INTERNAL', 'no subflows in this test')) },
     aiGuard: { check: fail },
     export: { exportBundle: () => Promise.reject(new CustosError('INTERNAL', 'no exports in this test')) },
   };

@@ -1,9 +1,16 @@
 // Child processes for crash tests: `custos` CLI commands run with this Node binary, a stub HTTP
-// service that counts calls per Idempotency-Key, and polling helpers.
+// service that counts calls per Idempotency-Key, polling helpers, and installations on either
+// dialect.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { initInstallation, openHost, type Host } from '../../../src/host/index.ts';
+import { PG_URL } from '../../helpers/dialects.ts';
 
 const MAIN = join(import.meta.dirname, '../../../src/cli/main.ts');
 
@@ -105,4 +112,41 @@ export async function until<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface Installation {
+  readonly dir: string;
+  readonly host: Host;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh installation on SQLite, or on PostgreSQL in a schema of its own. */
+export async function install(dialect: 'sqlite' | 'postgres'): Promise<Installation> {
+  const dir = mkdtempSync(join(tmpdir(), 'custos-crash-'));
+  let schema: string | undefined;
+  let databaseUrl: string | undefined;
+  if (dialect === 'postgres') {
+    schema = `t_${randomBytes(6).toString('hex')}`;
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`create schema ${schema}`);
+    await c.end();
+    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  }
+  await initInstallation({ dataDir: dir, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
+  const host = await openHost({ dataDir: dir, env: {} });
+  return {
+    dir,
+    host,
+    cleanup: async () => {
+      await host.close();
+      rmSync(dir, { recursive: true, force: true });
+      if (schema !== undefined) {
+        const c = new pg.Client({ connectionString: PG_URL });
+        await c.connect();
+        await c.query(`drop schema if exists ${schema} cascade`);
+        await c.end();
+      }
+    },
+  };
 }

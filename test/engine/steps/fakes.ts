@@ -5,6 +5,7 @@ import { CustosError } from '../../../src/errors/index.ts';
 import type { AuditEvent, AuditSink } from '../../../src/ledger/index.ts';
 import { parseWorkflow, type WorkflowDefinition } from '../../../src/engine/definition/index.ts';
 import type {
+  ChildRunState,
   ConnectorRequest,
   ConnectorResponse,
   ExportRequest,
@@ -26,6 +27,8 @@ export interface FakeServices extends StepServices {
 }
 
 export interface FakeOptions {
+  /** Where the child run of a subflow step stands (default: succeeded, echoing its input). */
+  readonly child?: ChildRunState;
   readonly respond?: (request: ConnectorRequest) => ConnectorResponse | Promise<ConnectorResponse>;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly guard?: PromptGuard['check'];
@@ -101,9 +104,12 @@ export function fakeServices(options: FakeOptions = {}): FakeServices {
             .map(({ id }) => ({ id })),
         ),
     },
-    subflow: (workflow, input) => {
-      subflows.push({ workflow, input });
-      return Promise.resolve({ child: workflow, received: input });
+    subflow: {
+      start: (workflow, input) => {
+        subflows.push({ workflow, input });
+        const state = options.child ?? { status: 'succeeded', output: { child: workflow, received: input } };
+        return Promise.resolve({ runId: '00000000-0000-4000-8000-00000000c0de', state });
+      },
     },
     aiGuard: {
       check: (model, prompt, policy) => {

@@ -186,6 +186,40 @@ describe('store step', () => {
 });
 
 describe('subflow step', () => {
+  const subflow = () =>
+    setup([{ id: 'child', kind: 'subflow', workflow: 'welcome', input: { to: '{{ input.email }}' } }]);
+
+  it('parks the run while the child runs, naming the child and a deadline a day away', async () => {
+    const { def, step } = subflow();
+    const services = fakeServices({ child: { status: 'running' } });
+    const at = new Date('2026-01-02T03:04:05.000Z');
+    const outcome = await executeStep(
+      step('child'),
+      runtime(services, { services: { ...services, now: () => at } }),
+      def,
+    );
+    expect(outcome).toEqual({
+      kind: 'waiting',
+      reason: 'subflow',
+      child: '00000000-0000-4000-8000-00000000c0de',
+      resumeAt: '2026-01-03T03:04:05.000Z',
+    });
+  });
+
+  it('fails, without retries, when the child ended otherwise or is still running at the deadline', async () => {
+    const { def, step } = subflow();
+    const dead = fakeServices({ child: { status: 'failed', runStatus: 'dead_lettered', errorCode: 'X_Y' } });
+    const failed = await failure(executeStep(step('child'), runtime(dead), def));
+    expect(failed.code).toBe('RUNTIME_SUBFLOW_FAILED');
+    expect(failed.kind).toBe('user');
+    expect(failed.details).toMatchObject({ status: 'dead_lettered', code: 'X_Y' });
+    const late = fakeServices({ child: { status: 'running' } });
+    const resumed = runtime(late, { resume: { kind: 'delay', at: '2026-01-03T03:04:05.000Z' } });
+    const timeout = await failure(executeStep(step('child'), resumed, def));
+    expect(timeout.code).toBe('RUNTIME_SUBFLOW_TIMEOUT');
+    expect(timeout.kind).toBe('user');
+  });
+
   it('starts the child with the rendered input and returns its result', async () => {
     const { def, step } = setup([
       { id: 'child', kind: 'subflow', workflow: 'welcome', input: { to: '{{ input.email }}' } },
@@ -300,7 +334,9 @@ describe('dispatch', () => {
     const aborted = runtime(fakeServices(), { signal: AbortSignal.abort() });
     expect((await failure(executeStep(step('big'), aborted, def))).code).toBe('ENGINE_STEP_ABORTED');
     const big = setup([{ id: 'big', kind: 'subflow', workflow: 'x' }]);
-    const services = { ...fakeServices(), subflow: () => Promise.resolve('y'.repeat(MAX_OUTPUT_CHARS + 1)) };
+    const services = fakeServices({
+      child: { status: 'succeeded', output: 'y'.repeat(MAX_OUTPUT_CHARS + 1) },
+    });
     expect((await failure(executeStep(big.step('big'), runtime(services), big.def))).code).toBe(
       'ENGINE_STEP_OUTPUT_TOO_LARGE',
     );
