@@ -79,8 +79,8 @@ const SUBFLOW_KEY = /^subflow:([0-9a-f-]{36})\./;
 
 /**
  * A child run reached a final state: queue its parent if it waits (for this child, at its subflow
- * step). Runs in the child's final transaction; the parent's wait re-checks the child in its own
- * (see `transition`), so whichever commits second sees the other.
+ * step). Runs in the child's final transaction, after the child's row was written (so its lock is
+ * held); the parent's wait locks the child's row first too (see `transition`).
  */
 async function wakeParent(trx: Kysely<Database>, childId: string, now: string): Promise<void> {
   const child = await trx
@@ -304,6 +304,20 @@ export class RunStore {
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const released = { lease_owner: null, lease_expires_at: null, updated_at: meta.now };
+      // Waiting for a child: read its status under its row lock, before touching this run's row,
+      // in the order the child's own final transaction takes them (its row, then ours). If the
+      // child is ending right now, this waits for it and sees the end; if it ends later, its
+      // transaction finds this run waiting and queues it. Either way no wake-up is lost.
+      let childEnded = false;
+      if (transition.kind === 'wait' && waitFor !== undefined) {
+        const child = await trx
+          .updateTable('runs')
+          .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+          .where('id', '=', waitFor)
+          .returning('status')
+          .executeTakeFirst();
+        childEnded = child === undefined || (FINAL_STATUSES as readonly string[]).includes(child.status);
+      }
       let update;
       switch (transition.kind) {
         case 'advance':
@@ -320,7 +334,9 @@ export class RunStore {
           update = { ...released, status: 'succeeded' as const, seq: cursor.seq + 1, ended_at: meta.now };
           break;
         case 'wait':
-          update = { ...released, status: 'waiting' as const, next_at: transition.until };
+          update = childEnded
+            ? { ...released, status: 'queued' as const, next_at: meta.now }
+            : { ...released, status: 'waiting' as const, next_at: transition.until };
           break;
         case 'retry':
           update = {
@@ -360,20 +376,6 @@ export class RunStore {
         transition.kind === 'cancel'
       ) {
         await wakeParent(trx, lease.runId, meta.now);
-      }
-      if (transition.kind === 'wait' && waitFor !== undefined) {
-        const child = await trx
-          .selectFrom('runs')
-          .select('status')
-          .where('id', '=', waitFor)
-          .executeTakeFirst();
-        if (child === undefined || (FINAL_STATUSES as readonly string[]).includes(child.status)) {
-          await trx
-            .updateTable('runs')
-            .set({ status: 'queued', next_at: meta.now })
-            .where('id', '=', lease.runId)
-            .execute();
-        }
       }
       if (end !== undefined) {
         await trx

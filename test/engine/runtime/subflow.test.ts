@@ -86,10 +86,14 @@ describe.each(['sqlite', 'postgres'] as const)('subflow steps (%s)', (dialect) =
     const worker = runtime.worker({ concurrency: 1, pollMs: 10 });
     worker.start();
     try {
-      const views = await until(async () => {
-        const all = await Promise.all([...ok, failing].map((r) => runtime.show('default', r.runId)));
-        return all.every((v) => ['succeeded', 'dead_lettered'].includes(v.status)) ? all : undefined;
-      }, 30_000);
+      const views = await until(
+        async () => {
+          const all = await Promise.all([...ok, failing].map((r) => runtime.show('default', r.runId)));
+          return all.every((v) => ['succeeded', 'dead_lettered'].includes(v.status)) ? all : undefined;
+        },
+        30_000,
+        'every run ended',
+      );
       for (const [i, r] of ok.entries()) {
         expect(views[i]?.status).toBe('succeeded');
         expect(await runtime.result('default', r.runId)).toEqual({ result: (i + 1) * 2 + 1 });
