@@ -220,3 +220,75 @@ describe('rate limits', () => {
     ).toBe(429);
   });
 });
+
+describe('bad bodies on every route that changes something', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ rateLimits: { perIdentity: 100_000 } });
+  });
+  afterAll(() => h.close());
+
+  const SAMPLE: Readonly<Record<string, string>> = {
+    workspace: 'default',
+    userId: 'usr_0123456789abcdef',
+    grantId: 'grt_0123456789abcdef',
+    elevationId: 'elv_0123456789abcdef',
+    tokenId: '0123456789abcdef',
+    name: 'API_KEY',
+    provider: 'idp',
+    runId: '00000000-0000-4000-8000-000000000000',
+    workflow: 'intake',
+    type: 'employee',
+    id: 'e-1001',
+    sha256: 'a'.repeat(64),
+  };
+  const TABLES = [
+    'users',
+    'api_tokens',
+    'role_grants',
+    'secret_versions',
+    'workflow_versions',
+    'runs',
+  ] as const;
+  const snapshot = async () =>
+    Promise.all(TABLES.map(async (t) => (await h.host.store.db.selectFrom(t).selectAll().execute()).length));
+
+  it('refuses malformed JSON and prototype-pollution keys with a 4xx problem naming the field', async () => {
+    const doc = (await h.asAdmin('GET', '/api/v1/openapi.json')).json<{
+      paths: Record<string, Record<string, { 'x-custos-auth': string }>>;
+    }>();
+    const unsafe = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([m, op]) => ['post', 'put', 'patch'].includes(m) && op['x-custos-auth'] === 'credential')
+        .map(([m]) => ({ method: m.toUpperCase() as 'POST' | 'PUT' | 'PATCH', path })),
+    );
+    expect(unsafe.length).toBeGreaterThan(30);
+    const before = await snapshot();
+    const wrong: string[] = [];
+    for (const { method, path } of unsafe) {
+      const url = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, p: string) => SAMPLE[p] ?? 'x');
+      for (const payload of [
+        '{"purpose":',
+        '{"__proto__":{"isAdmin":true}}',
+        '{"constructor":{"prototype":{"isAdmin":true}}}',
+      ]) {
+        const res = await h.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/json' },
+          payload,
+        });
+        const type = String(res.headers['content-type']);
+        const body = type.startsWith('application/problem+json') ? res.json<{ field?: string }>() : {};
+        if (res.statusCode < 400 || res.statusCode >= 500 || typeof body.field !== 'string') {
+          wrong.push(
+            `${method} ${path} ${payload.slice(0, 14)}: ${res.statusCode} ${res.body.slice(0, 100)}`,
+          );
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+});
