@@ -10,12 +10,13 @@ import { CustosError } from '../errors/index.ts';
 import type { Host } from '../host/index.ts';
 import {
   ACTIONS,
-  authorize,
   principalFromToken,
-  recordIam,
+  enforce,
+  noteUse,
   type ActionName,
   type AuthzContext,
   type AuthzPrincipal,
+  type Principal,
   type Role,
 } from '../iam/index.ts';
 import type { Actor } from '../ledger/index.ts';
@@ -196,9 +197,11 @@ export async function authorizeCommand(
   let principal: AuthzPrincipal;
   let actor: Actor;
   let authKind: AuthzContext['authKind'];
+  let tokenPrincipal: Principal | undefined;
   if (token !== undefined && token !== '') {
     registerSecret(token);
     const p = await principalFromToken(iam.ctx, token);
+    tokenPrincipal = p;
     principal = p;
     actor = p.actor;
     authKind = 'token';
@@ -207,33 +210,19 @@ export async function authorizeCommand(
     principal = principalOf(host, access.workspace, actor);
     authKind = 'local';
   }
-  const spec = ACTIONS[access.action];
-  const decision = authorize({
+  const decision = await enforce(iam.ctx, {
     principal,
+    actor,
     action: access.action,
-    spec: access.workspace === '*' ? { ...spec, scope: 'installation' } : spec,
+    spec: ACTIONS[access.action],
     workspace: access.workspace,
     ...(access.connector === undefined ? {} : { connector: access.connector }),
     context: { ...access.context, authKind, mfa: false },
+    resource: { kind: 'command', id: path },
+    correlationId,
+    credentialField: authKind === 'local' ? 'iam.localOperatorRoles' : 'CUSTOS_TOKEN',
   });
-  if (!decision.allowed) {
-    await recordIam(iam.ctx, {
-      action: 'iam.access.denied',
-      actor,
-      ledger: access.workspace === '*' ? 'system' : access.workspace,
-      resource: { kind: 'command', id: path },
-      outcome: 'denied',
-      correlationId,
-      ...(access.context?.purpose === undefined ? {} : { purpose: access.context.purpose }),
-      details: { action: access.action, policies: [...decision.policies], via: authKind },
-    });
-    throw new CustosError('IAM_ACCESS_DENIED', 'The access policy denies this command', {
-      details: {
-        field: authKind === 'local' ? 'iam.localOperatorRoles' : 'CUSTOS_TOKEN',
-        rule: `action ${access.action} on ${access.workspace === '*' ? 'the installation' : `workspace ${access.workspace}`}`,
-      },
-    });
-  }
+  if (tokenPrincipal !== undefined) await noteUse(iam.ctx, tokenPrincipal, decision, access.workspace);
   const roles = [
     ...new Set(
       principal.grants

@@ -20,6 +20,8 @@ export { ACTIONS, isActionName } from './actions.ts';
 export type { ActionName, ActionSpec } from './actions.ts';
 export { POLICIES, policyText } from './policy.ts';
 export { authorize } from './authorizer.ts';
+export { enforce, noteUse } from './enforce.ts';
+export type { EnforceInput } from './enforce.ts';
 export type {
   AuthzContext,
   AuthzDecision,

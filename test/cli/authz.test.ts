@@ -73,6 +73,15 @@ describe('CLI commands under the access policy', () => {
     const env = { CUSTOS_TOKEN: tokens.auditor };
     const listed = await cli(['--data', data, 'keys', 'list', '--workspace', 'default', '--json'], env);
     expect(listed.code).toBe(0);
+    // Access reviews see the token as used.
+    const used = await withHost((host) =>
+      host.store.db
+        .selectFrom('api_tokens')
+        .select('last_used_at')
+        .where('label', '=', 'audit')
+        .executeTakeFirst(),
+    );
+    expect(used?.last_used_at).toEqual(expect.any(String));
     const before = JSON.parse(listed.stdout) as unknown[];
 
     const rotate = await cli(['--data', data, 'keys', 'rotate', '--workspace', 'default', '--json'], env);

@@ -6,14 +6,12 @@ import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
 import {
   ACTIONS,
-  authorize,
   checkCsrf,
   DEFAULT_IAM_SETTINGS,
   principalFromSession,
   principalFromToken,
-  recordIam,
-  touchGrants,
-  touchToken,
+  enforce,
+  noteUse,
   type ActionName,
   type ActionSpec,
   type AuthzContext,
@@ -145,42 +143,22 @@ export async function authorizeRequest(
   principal: Principal,
   input: AuthorizeInput,
 ): Promise<void> {
-  const decision = authorize({
+  const decision = await enforce(iam.ctx, {
     principal,
+    actor: principal.actor,
     action: input.action,
     spec: input.spec,
     workspace: input.workspace,
     ...(input.connector === undefined ? {} : { connector: input.connector }),
     context: { ...input.context, authKind: principal.via, mfa: principal.mfa },
+    resource: {
+      kind: 'route',
+      id: `${request.method} ${request.routeOptions.url ?? request.url}`.slice(0, 512),
+    },
+    correlationId: request.id,
+    credentialField: 'authorization',
   });
-  if (!decision.allowed) {
-    await recordIam(iam.ctx, {
-      action: 'iam.access.denied',
-      actor: principal.actor,
-      ledger: input.workspace === '*' ? 'system' : input.workspace,
-      resource: {
-        kind: 'route',
-        id: `${request.method} ${request.routeOptions.url ?? request.url}`.slice(0, 512),
-      },
-      outcome: 'denied',
-      correlationId: request.id,
-      ...(input.context?.purpose === undefined ? {} : { purpose: input.context.purpose }),
-      details: { action: input.action, policies: [...decision.policies], via: principal.via },
-    });
-    throw new CustosError('IAM_ACCESS_DENIED', 'The access policy denies this request', {
-      details: {
-        field: 'authorization',
-        rule: `action ${input.action} on ${input.workspace === '*' ? 'the installation' : `workspace ${input.workspace}`}`,
-      },
-    });
-  }
-  const roles = new Set(decision.policies.filter((p) => p.startsWith('role-')).map((p) => p.slice(5)));
-  const used = principal.grantRecords
-    .filter((g) => roles.has(g.role) && (input.workspace === '*' || g.workspace === input.workspace))
-    .map((g) => g.id);
-  await touchGrants(iam.ctx, used);
-  if (principal.token !== undefined)
-    await touchToken(iam.ctx.store.db, principal.token.tokenId, iam.ctx.clock());
+  await noteUse(iam.ctx, principal, decision, input.workspace);
 }
 
 /** The token-shaped identity older routes read (`tokenId`, `workspaceId`, `roles`). */
@@ -213,12 +191,7 @@ export async function authenticate(
   const iam = serverIamOf(host);
   const principal = await resolvePrincipal(iam, request);
   const ws = workspace === undefined || workspace === 'system' ? '*' : workspace;
-  const spec = ACTIONS[action];
-  await authorizeRequest(iam, request, principal, {
-    action,
-    spec: ws === '*' ? { ...spec, scope: 'installation' } : spec,
-    workspace: ws,
-  });
+  await authorizeRequest(iam, request, principal, { action, spec: ACTIONS[action], workspace: ws });
   const identity = identityOf(principal, ws === '*' ? undefined : ws);
   request.identity = identity;
   return identity;
