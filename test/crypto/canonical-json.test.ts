@@ -23,7 +23,12 @@ function reversed(value: unknown): unknown {
   // defineProperty, not assignment: `out['__proto__'] = v` would set the prototype instead of a member,
   // and fast-check does generate "__proto__" keys.
   for (const [k, v] of Object.entries(value).reverse()) {
-    Object.defineProperty(out, k, { value: reversed(v), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, {
+      value: reversed(v),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
