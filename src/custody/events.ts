@@ -30,6 +30,8 @@ export interface CustodyEventInput {
   readonly bundleSha256?: string;
   readonly outcome?: Outcome;
   readonly purpose?: string;
+  /** The run's or request's correlation id, when the step happens on behalf of one. */
+  readonly correlationId?: string;
   readonly details?: Readonly<Record<string, JsonValue>>;
   readonly time?: string;
 }
@@ -50,6 +52,7 @@ export function custodyEvent(e: CustodyEventInput): AuditEvent {
     resource,
     outcome: e.outcome ?? 'success',
     ...(e.purpose === undefined ? {} : { purpose: e.purpose }),
+    ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId }),
     details,
   };
 }
@@ -64,12 +67,14 @@ export function producedEvent(
     readonly definition: string;
   },
   purpose: string,
+  correlationId?: string,
 ): AuditEvent {
   return custodyEvent({
     action: PRODUCED_ACTION,
     actor,
     exportId: facts.exportId,
     purpose,
+    ...(correlationId === undefined ? {} : { correlationId }),
     details: {
       statementSha256: facts.statementSha256,
       payloadOxum: facts.payloadOxum,

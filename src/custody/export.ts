@@ -1,7 +1,8 @@
 // Running an export: check the caller against the definition, read the selected records with the
 // treatment each field allows this caller, write the signed bundle with its ledger proof, archive
-// it, and record every custody step (requested, produced, archived) in the workspace ledger.
-import { randomBytes } from 'node:crypto';
+// it, and record every custody step (requested, produced, archived) in the workspace ledger; at
+// most once per idempotency key when the caller has one (a workflow step).
+import { createHash, randomBytes } from 'node:crypto';
 import type { JsonValue } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { formatTlogProof, type Actor, type AuditSink, type Ledgers } from '../ledger/index.ts';
@@ -9,9 +10,10 @@ import type { Store } from '../store/index.ts';
 import { parseRecipient, type AgeRecipient } from './age/index.ts';
 import type { Archive, ArchiveEntry } from './archive/archive.ts';
 import { encodeLedgerProof } from './bundle/ledger-proof.ts';
+import { checkpointToken } from './checkpoint-stamp.ts';
 import { encodeRecords, type ExportRecord } from './bundle/ndjson.ts';
 import { writeBundle, type BundleResult, type LedgerAnchor } from './bundle/write-bundle.ts';
-import { effectiveTreatments, type FieldTreatment } from './definitions/definition.ts';
+import { effectiveTreatments, type ExportDefinition, type FieldTreatment } from './definitions/definition.ts';
 import type { Definitions } from './definitions/definitions.ts';
 import { custodyEvent, producedEvent } from './events.ts';
 import type { ExportKeys } from './export-keys.ts';
@@ -40,6 +42,8 @@ export interface ExportContext {
   readonly definitions: Definitions;
   readonly archive: Archive;
   readonly records: ExportRecordSource;
+  /** The run's or request's correlation id, carried by every custody ledger event of the export. */
+  readonly correlationId?: string;
 }
 
 export interface CreateExportOptions {
@@ -55,6 +59,23 @@ export interface CreateExportOptions {
   readonly workflowVersion?: VersionedRef;
   readonly policy?: VersionedRef;
   readonly signal?: AbortSignal;
+}
+
+export interface CreateExportOnceOptions extends CreateExportOptions {
+  /**
+   * Stable across retries of one request (a workflow step's idempotency key): the export id derives
+   * from it, so a retry finds the bundle an earlier attempt archived instead of producing another.
+   */
+  readonly idempotencyKey: string;
+}
+
+/** What an idempotent export returns: the bundle archived for the key, new or from an earlier attempt. */
+export interface ExportOnceResult {
+  readonly exportId: string;
+  readonly bundleSha256: string;
+  readonly size: number;
+  /** True when an earlier attempt had already archived this export's bundle. */
+  readonly reused: boolean;
 }
 
 export interface ExportResult extends BundleResult {
@@ -99,11 +120,21 @@ async function* selectRecords(
         const row = rows.get(id);
         // A record deleted (or shredded) between listing and reading is simply not exported.
         if (row === undefined) continue;
-        // No prototype: a field named __proto__ stays a field.
-        const data = Object.create(null) as Record<string, JsonValue>;
+        // A plain object: records built in the same field order share one hidden class and serialize
+        // much faster than prototype-less (dictionary) objects. A field named __proto__ is defined,
+        // not assigned, so it stays a field.
+        const data: Record<string, JsonValue> = {};
         for (const f of fields) {
-          const v = row[f];
-          if (v !== undefined) data[f] = v;
+          const v = Object.hasOwn(row, f) ? row[f] : undefined;
+          if (v === undefined) continue;
+          if (f === '__proto__')
+            Object.defineProperty(data, f, {
+              value: v,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          else data[f] = v;
         }
         out.push({ type: sel.type, id, data });
       }
@@ -112,12 +143,16 @@ async function* selectRecords(
   }
 }
 
-/** The workspace ledger as the bundle's anchor: appends `custody.produced` and proves it. */
+/**
+ * The workspace ledger as the bundle's anchor: appends `custody.produced`, proves it, and adds the
+ * checkpoint's RFC 3161 token (requested then if a TSA is configured and the ledger has none yet).
+ */
 export async function ledgerAnchor(
   ledgers: Ledgers,
   workspaceId: string,
   actor: Actor,
   purpose: string,
+  correlationId?: string,
 ): Promise<LedgerAnchor & { lastIndex: () => number }> {
   const ledger = await ledgers.open(workspaceId);
   let lastIndex = -1;
@@ -127,15 +162,15 @@ export async function ledgerAnchor(
     verifierKey: ledger.verifierKey,
     lastIndex: () => lastIndex,
     anchor: async (facts) => {
-      const { index } = await ledger.append(producedEvent(actor, facts, purpose));
+      const { index } = await ledger.append(producedEvent(actor, facts, purpose, correlationId));
       lastIndex = index;
       const p = await ledger.inclusionProof(index);
-      const stamp = (await ledgers.store.timestamps(workspaceId)).find((t) => t.size === p.checkpoint.size);
+      const token = await checkpointToken(ledgers, workspaceId, p.checkpoint);
       return encodeLedgerProof({
         ledger: workspaceId,
         entry: p.entry,
         tlogProof: formatTlogProof({ index, proof: p.proof, checkpoint: p.checkpoint.note }),
-        ...(stamp === undefined ? {} : { timestamp: stamp.token }),
+        ...(token === undefined ? {} : { timestamp: token }),
       });
     },
   };
@@ -149,12 +184,24 @@ function newExportId(): string {
   return `exp-${t.toLowerCase()}-${randomBytes(5).toString('hex')}`;
 }
 
-/**
- * Produce, archive and record one export. Throws CUSTODY_DEFINITION_NOT_FOUND, CUSTODY_EXPORT_DENIED
- * (caller's roles not allowed by the definition), CUSTODY_AGE_KEY_INVALID (a bad recipient), and the
- * errors of the record source, ledger and archive; a failed run is recorded as a failed request.
- */
-export async function createExport(ctx: ExportContext, o: CreateExportOptions): Promise<ExportResult> {
+/** Domain separation for export ids derived from idempotency keys. */
+const IDEMPOTENT_ID_DOMAIN = 'custos/export-idempotency/v1';
+
+/** The export id an idempotency key stands for in a workspace (the same for every retry). */
+export function idempotentExportId(workspaceId: string, idempotencyKey: string): string {
+  const digest = createHash('sha256')
+    .update(`${IDEMPOTENT_ID_DOMAIN}\0${workspaceId}\0${idempotencyKey}`, 'utf8')
+    .digest('hex');
+  return `exp-${digest.slice(0, 32)}`;
+}
+
+interface PreparedExport {
+  readonly def: ExportDefinition;
+  readonly purpose: string;
+  readonly recipients: AgeRecipient[];
+}
+
+async function prepareExport(ctx: ExportContext, o: CreateExportOptions): Promise<PreparedExport> {
   const def = await ctx.definitions.get(ctx.workspaceId, o.definition, o.version);
   if (!o.caller.roles.some((r) => def.triggeredBy.includes(r))) {
     throw new CustosError(
@@ -174,10 +221,66 @@ export async function createExport(ctx: ExportContext, o: CreateExportOptions): 
   const recipients: AgeRecipient[] = [];
   for (const text of new Set([...def.recipients, ...(o.recipients ?? [])]))
     recipients.push(parseRecipient(text, '--recipient'));
-  const exportId = newExportId();
+  return { def, purpose, recipients };
+}
+
+/**
+ * Produce, archive and record one export. Throws CUSTODY_DEFINITION_NOT_FOUND, CUSTODY_EXPORT_DENIED
+ * (caller's roles not allowed by the definition), CUSTODY_AGE_KEY_INVALID (a bad recipient), and the
+ * errors of the record source, ledger and archive; a failed run is recorded as a failed request.
+ */
+export async function createExport(ctx: ExportContext, o: CreateExportOptions): Promise<ExportResult> {
+  return produceExport(ctx, o, await prepareExport(ctx, o), newExportId());
+}
+
+/**
+ * Produce one export per idempotency key: when an earlier attempt with the same key already
+ * archived its bundle (a retry after a crash or a lost reply), record the repeated request and
+ * return that bundle instead of exporting again. Throws what createExport throws.
+ */
+export async function createExportOnce(
+  ctx: ExportContext,
+  o: CreateExportOnceOptions,
+): Promise<ExportOnceResult> {
+  const prepared = await prepareExport(ctx, o);
+  const exportId = idempotentExportId(ctx.workspaceId, o.idempotencyKey);
+  const prior = await ctx.store.db
+    .selectFrom('custody_archive')
+    .select(['sha256', 'size'])
+    .where('workspace_id', '=', ctx.workspaceId)
+    .where('export_id', '=', exportId)
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (prior !== undefined) {
+    await ctx.audit.record(
+      ctx.workspaceId,
+      custodyEvent({
+        action: 'custody.requested',
+        actor: o.caller.actor,
+        exportId,
+        bundleSha256: prior.sha256,
+        purpose: prepared.purpose,
+        ...(ctx.correlationId === undefined ? {} : { correlationId: ctx.correlationId }),
+        details: { definition: `${prepared.def.name}@v${prepared.def.version}`, reused: true },
+      }),
+    );
+    return { exportId, bundleSha256: prior.sha256, size: prior.size, reused: true };
+  }
+  const r = await produceExport(ctx, o, prepared, exportId);
+  return { exportId, bundleSha256: r.bundleSha256, size: r.size, reused: false };
+}
+
+async function produceExport(
+  ctx: ExportContext,
+  o: CreateExportOptions,
+  { def, purpose, recipients }: PreparedExport,
+  exportId: string,
+): Promise<ExportResult> {
   const startedAt = new Date().toISOString();
   const definition = { name: def.name, version: def.version, digest: def.digest };
   const actor = o.caller.actor;
+  const correlation = ctx.correlationId === undefined ? {} : { correlationId: ctx.correlationId };
   await ctx.audit.record(
     ctx.workspaceId,
     custodyEvent({
@@ -185,12 +288,13 @@ export async function createExport(ctx: ExportContext, o: CreateExportOptions): 
       actor,
       exportId,
       purpose,
+      ...correlation,
       details: { definition: `${def.name}@v${def.version}`, recipients: recipients.length },
     }),
   );
   try {
     const signer = await ctx.keys.signer(ctx.workspaceId, actor);
-    const anchor = await ledgerAnchor(ctx.ledgers, ctx.workspaceId, actor, purpose);
+    const anchor = await ledgerAnchor(ctx.ledgers, ctx.workspaceId, actor, purpose, ctx.correlationId);
     const selections = def.records.map((r) => ({
       type: r.type,
       fields: effectiveTreatments(r, o.caller.canReadClear === true),
@@ -215,7 +319,12 @@ export async function createExport(ctx: ExportContext, o: CreateExportOptions): 
       ...(o.signal === undefined ? {} : { signal: o.signal }),
     });
     const retainUntil = new Date(Date.now() + def.retentionDays * 86_400_000).toISOString();
-    const archived = await ctx.archive.put(ctx.workspaceId, bundle.path, { exportId, retainUntil }, o.caller);
+    const archived = await ctx.archive.put(
+      ctx.workspaceId,
+      bundle.path,
+      { exportId, retainUntil, ...correlation },
+      o.caller,
+    );
     await ctx.store.db
       .insertInto('custody_exports')
       .values({
@@ -255,6 +364,7 @@ export async function createExport(ctx: ExportContext, o: CreateExportOptions): 
           exportId,
           purpose,
           outcome: 'failure',
+          ...correlation,
           details: { error: code },
         }),
       )

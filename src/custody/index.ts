@@ -5,10 +5,17 @@ export type { Custody, CustodyHost, CustodySettings } from './custody.ts';
 export type { CustodyRole, Caller } from './roles.ts';
 export { requireRole } from './roles.ts';
 
-export { createExport, ledgerAnchor } from './export.ts';
+export { createExport, createExportOnce, idempotentExportId, ledgerAnchor } from './export.ts';
 export { recordStoreSource } from './record-source.ts';
 export type { RecordStoreSourceOptions } from './record-source.ts';
-export type { CreateExportOptions, ExportContext, ExportRecordSource, ExportResult } from './export.ts';
+export type {
+  CreateExportOnceOptions,
+  CreateExportOptions,
+  ExportContext,
+  ExportOnceResult,
+  ExportRecordSource,
+  ExportResult,
+} from './export.ts';
 export { Definitions } from './definitions/definitions.ts';
 export { parseDefinitionSpec, effectiveTreatments, specDigest } from './definitions/definition.ts';
 export type {

@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   closeDigestWorkers,
   createExport,
+  createExportOnce,
+  idempotentExportId,
   openCustody,
   parseKeyList,
   verifyBundleFile,
@@ -22,6 +24,7 @@ import { createTestStore, DIALECTS, type TestStore } from '../helpers/dialects.t
 import { addWorkspace, openLedgers, testRoot } from '../ledger/helpers.ts';
 import { FILES } from '../../src/custody/bundle/layout.ts';
 import { get, unpack } from './helpers/tamper.ts';
+import { startTsa, type Tsa } from './helpers/tsa.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'custos-export-'));
 afterAll(async () => {
@@ -206,6 +209,112 @@ for (const dialect of DIALECTS) {
       expect(after.every((e) => e.details?.bundleSha256 === r.bundleSha256)).toBe(true);
     });
 
+    /** The workspace ledger's custody events of one export, in order. */
+    async function custodyEventsOf(exportId: string) {
+      const ledger = await ledgers.open(ws);
+      return (await ledgers.store.entries(ws, 0, await ledger.size()))
+        .map(
+          (e) =>
+            JSON.parse(e.toString()) as {
+              action: string;
+              correlationId?: string;
+              outcome: string;
+              details?: Record<string, unknown>;
+            },
+        )
+        .filter((e) => e.action.startsWith('custody.') && e.details?.exportId === exportId);
+    }
+
+    it('carries the correlation id on the requested, produced and archived events', async () => {
+      const r = await createExport(
+        { ...ctx, correlationId: 'req-7f3a.9' },
+        { definition: 'regulator-customers', out: join(dir, 'corr.tar'), caller: exporter },
+      );
+      const events = await custodyEventsOf(r.exportId);
+      expect(events.map((e) => [e.action, e.correlationId])).toEqual([
+        ['custody.requested', 'req-7f3a.9'],
+        ['custody.produced', 'req-7f3a.9'],
+        ['custody.archived', 'req-7f3a.9'],
+      ]);
+      // Without one, the events have none.
+      const plain = await createExport(ctx, {
+        definition: 'regulator-customers',
+        out: join(dir, 'plain.tar'),
+        caller: exporter,
+      });
+      expect((await custodyEventsOf(plain.exportId)).every((e) => e.correlationId === undefined)).toBe(true);
+    });
+
+    it('produces one bundle per idempotency key: a retry returns the bundle already archived', async () => {
+      const key = 'run-42.3';
+      const options = { definition: 'regulator-customers', caller: exporter, idempotencyKey: key };
+      // An attempt that fails before archiving leaves nothing to reuse.
+      const down: ExportRecordSource = {
+        ids: (workspaceId, type) => ctx.records.ids(workspaceId, type),
+        read: () => Promise.reject(new Error('record store down')),
+      };
+      await expect(
+        createExportOnce({ ...ctx, records: down }, { ...options, out: join(dir, 'i0.tar') }),
+      ).rejects.toThrow('record store down');
+      const first = await createExportOnce(ctx, { ...options, out: join(dir, 'i1.tar') });
+      expect(first).toMatchObject({ exportId: idempotentExportId(ws, key), reused: false });
+      const again = await createExportOnce(ctx, { ...options, out: join(dir, 'i2.tar') });
+      expect(again).toEqual({ ...first, reused: true });
+      expect(existsSync(join(dir, 'i2.tar'))).toBe(false);
+      const archived = await custody.archive.list(ws, auditor);
+      expect(archived.filter((e) => e.exportId === first.exportId).map((e) => e.sha256)).toEqual([
+        first.bundleSha256,
+      ]);
+      const events = await custodyEventsOf(first.exportId);
+      expect(events.filter((e) => e.action === 'custody.produced')).toHaveLength(1);
+      expect(events.at(-1)).toMatchObject({
+        action: 'custody.requested',
+        outcome: 'success',
+        details: { reused: true, bundleSha256: first.bundleSha256 },
+      });
+      // Another key (another step or run) is another export; the same key in another workspace too.
+      const other = await createExportOnce(ctx, {
+        ...options,
+        idempotencyKey: 'run-42.4',
+        out: join(dir, 'i3.tar'),
+      });
+      expect(other.exportId).not.toBe(first.exportId);
+      expect(idempotentExportId(`${ws}x`, key)).not.toBe(first.exportId);
+    });
+
+    it('reuses a bundle archived by an attempt that failed after archiving', async () => {
+      const key = 'run-43.1';
+      const exportId = idempotentExportId(ws, key);
+      // A row already holding the export id makes the attempt fail after the archive step, as a crash
+      // between archiving and bookkeeping would leave it.
+      await t.store.db
+        .insertInto('custody_exports')
+        .values({
+          id: exportId,
+          workspace_id: ws,
+          definition_name: 'regulator-customers',
+          definition_version: 1,
+          purpose: 'p',
+          actor_kind: 'service',
+          actor_id: 'nightly',
+          key_id: 'k',
+          statement_sha256: '00',
+          bundle_sha256: '00',
+          bundle_size: 0,
+          payload_oxum: '0.1',
+          recipients: '[]',
+          ledger_index: 0,
+          created_at: new Date().toISOString(),
+        })
+        .execute();
+      const options = { definition: 'regulator-customers', caller: exporter, idempotencyKey: key };
+      await expect(createExportOnce(ctx, { ...options, out: join(dir, 'c1.tar') })).rejects.toThrow();
+      const [entry] = (await custody.archive.list(ws, auditor)).filter((e) => e.exportId === exportId);
+      expect(entry).toBeDefined();
+      const retry = await createExportOnce(ctx, { ...options, out: join(dir, 'c2.tar') });
+      expect(retry).toEqual({ exportId, bundleSha256: entry?.sha256, size: entry?.size, reused: true });
+    });
+
     it('gives the same payload bytes and manifests for the same records', async () => {
       const a = await createExport(ctx, {
         definition: 'regulator-customers',
@@ -314,3 +423,64 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('export with a time-stamp authority configured', () => {
+  let t: TestStore;
+  let ledgers: Ledgers;
+  let tsa: Tsa;
+  beforeAll(async () => {
+    tsa = await startTsa();
+    t = await createTestStore('sqlite');
+    // The ledger's own background time-stamping runs too; the bundle must not wait for it.
+    ledgers = openLedgers(t.store, { tsaUrl: tsa.url });
+  });
+  afterAll(async () => {
+    await ledgers.close();
+    await t.cleanup();
+    await tsa.close();
+  });
+
+  it('stamps the checkpoint the bundle proves against when the ledger has no token for it yet', async () => {
+    await addWorkspace(t.store, 'stamped');
+    const dir = mkdtempSync(join(root, 'tsa-'));
+    const host = {
+      store: t.store,
+      root: testRoot(),
+      audit: ledgers.auditSink,
+      ledgers,
+      paths: { dataDir: dir },
+    };
+    const custody = openCustody(host, {
+      archiveBackend: 'fs',
+      archiveDir: join(dir, 'archive'),
+      scrubSample: 0.1,
+    });
+    await custody.definitions.save('stamped', DEFINITION, admin);
+    const r = await createExport(
+      {
+        workspaceId: 'stamped',
+        store: t.store,
+        ledgers,
+        audit: ledgers.auditSink,
+        keys: custody.keys,
+        definitions: custody.definitions,
+        archive: custody.archive,
+        records: memorySource({
+          customer: { c1: { name: 'A', email: 'a@example.test', ssn: '1', score: 1 } },
+        }),
+      },
+      { definition: 'regulator-customers', out: join(dir, 'stamped.tar'), caller: exporter },
+    );
+    const list = parseKeyList(await custody.keys.keyList('stamped'));
+    const report = await verifyBundleFile(r.path, { trustedKeys: list.trusted, revokedKeys: list.revoked });
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(report.checks.find((c) => c.id === 'timestamp')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining('Custos Test TSA') as unknown,
+    });
+    // The ledger holds the same token for that checkpoint.
+    const doc = get(await unpack(r.path), FILES.ledgerProof).toString();
+    const stored = await ledgers.store.timestamps('stamped');
+    expect(stored.some((s) => doc.includes(s.token.toString('base64')))).toBe(true);
+  });
+});

@@ -74,6 +74,88 @@ describe('RFC 8785 fast path', () => {
   });
 });
 
+describe('payload buffers', () => {
+  async function encodeAll(recs: readonly ExportRecord[], batch = 7): Promise<string> {
+    async function* batches(): AsyncGenerator<ExportRecord[]> {
+      for (let i = 0; i < recs.length; i += batch) yield await Promise.resolve(recs.slice(i, i + batch));
+    }
+    const out: Buffer[] = [];
+    for await (const b of encodeRecords(batches())) out.push(b);
+    return Buffer.concat(out).toString('utf8');
+  }
+
+  /** The payload by definition: each record's RFC 8785 text and an LF, or the error that refuses it. */
+  function expected(recs: readonly ExportRecord[]): string {
+    return recs.map((r) => `${canonicalJson(r)}\n`).join('');
+  }
+
+  async function outcomeOf(f: () => Promise<string>): Promise<string> {
+    try {
+      return await f();
+    } catch (err) {
+      return isCustosError(err) ? `error ${err.code}` : 'other error';
+    }
+  }
+
+  it('are exactly the canonical lines for any records (strings with any code units, any key order)', async () => {
+    const data = fc.dictionary(
+      fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('10', '9', '__proto__')),
+      fc.oneof(fc.jsonValue(), fc.string({ unit: 'binary' })),
+      { maxKeys: 6 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(data, { maxLength: 20 }), async (datas) => {
+        const recs = datas.map((d, i) => ({
+          type: 't',
+          id: String(i).padStart(3, '0'),
+          data: d as ExportRecord['data'],
+        }));
+        const want = (() => {
+          try {
+            return expected(recs);
+          } catch (err) {
+            return isCustosError(err) ? `error ${err.code}` : 'other error';
+          }
+        })();
+        expect(await outcomeOf(() => encodeAll(recs))).toBe(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('take the exact path for text that only looks like an escaped lone surrogate', async () => {
+    const recs: ExportRecord[] = [
+      { type: 'a', id: '1', data: { path: 'C:\\ud800\\x', ok: 'plain' } },
+      { type: 'a', id: '2', data: { s: '\\\\udfff', pair: '\u{1F600}' } },
+      { type: 'a', id: '3', data: { n: 1 } },
+    ];
+    expect(await encodeAll(recs, 1)).toBe(expected(recs));
+    const lone: ExportRecord[] = [...recs, { type: 'a', id: '4', data: { s: 'x\uD800' } }];
+    expect(await outcomeOf(() => encodeAll(lone))).toBe('error CRYPTO_CANONICAL_JSON_INVALID');
+  });
+
+  it('split into buffers of about 1 MiB, a longer line in a buffer of its own', async () => {
+    const big = 'é'.repeat(700_000);
+    const recs = Array.from({ length: 12_000 }, (_, i): ExportRecord => ({
+      type: 'x',
+      id: String(i).padStart(6, '0'),
+      data: i === 5000 ? { big } : { note: 'n'.repeat(150), i },
+    }));
+    async function* one(): AsyncGenerator<ExportRecord[]> {
+      yield await Promise.resolve(recs);
+    }
+    const sizes: number[] = [];
+    const out: Buffer[] = [];
+    for await (const b of encodeRecords(one())) {
+      sizes.push(b.length);
+      out.push(b);
+    }
+    expect(Buffer.concat(out).toString('utf8')).toBe(expected(recs));
+    expect(sizes.some((n) => n > 1_400_000)).toBe(true);
+    expect(sizes.slice(0, -1).every((n) => n > 200_000)).toBe(true);
+  });
+});
+
 describe('parsers of hostile input only ever fail with a typed error', () => {
   const parsers: [string, (b: Uint8Array) => unknown][] = [
     ['bagit.txt', (b) => parseBagitTxt(b)],

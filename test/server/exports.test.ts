@@ -54,9 +54,11 @@ describe('export routes', () => {
       { name: 'regulator-customers', version: 1 },
     ]);
 
-    const created = await h.asAdmin('POST', BASE, {
-      definition: 'regulator-customers',
-      purpose: 'Regulator request 2026-17',
+    const created = await h.inject({
+      method: 'POST',
+      url: BASE,
+      headers: { authorization: `Bearer ${h.admin}`, 'x-request-id': 'export-req-2026-17' },
+      payload: { definition: 'regulator-customers', purpose: 'Regulator request 2026-17' },
     });
     expect(created.statusCode).toBe(201);
     const { exportId, sha256 } = created.json<{ exportId: string; sha256: string }>();
@@ -81,6 +83,16 @@ describe('export routes', () => {
     expect(events.some((e) => e.action === 'custody.produced' && e.details?.exportId === exportId)).toBe(
       true,
     );
+    // Every custody event of the export carries the request's correlation id.
+    const custody = events.filter((e) =>
+      ['custody.requested', 'custody.produced', 'custody.archived'].includes(e.action),
+    );
+    expect(custody.map((e) => e.action).sort()).toEqual([
+      'custody.archived',
+      'custody.produced',
+      'custody.requested',
+    ]);
+    expect(custody.every((e) => e.correlationId === 'export-req-2026-17')).toBe(true);
   });
 
   it('refuses other roles (403) and missing credentials (401)', async () => {

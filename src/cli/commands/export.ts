@@ -173,6 +173,7 @@ export function registerExport(program: Command, io: CliIo): void {
                 definitions: custody.definitions,
                 archive: custody.archive,
                 records: recordSource(host, caller, purpose),
+                correlationId: caller.correlationId,
               },
               {
                 definition: opts.definition,

@@ -117,6 +117,7 @@ export class Archive {
     caller: Caller,
     row: { sha256: string; export_id: string | null },
     details: Record<string, string> = {},
+    correlationId?: string,
   ): Promise<void> {
     await this.#audit.record(
       workspaceId,
@@ -125,6 +126,7 @@ export class Archive {
         actor: caller.actor,
         bundleSha256: row.sha256,
         ...(row.export_id === null ? {} : { exportId: row.export_id }),
+        ...(correlationId === undefined ? {} : { correlationId }),
         details,
       }),
     );
@@ -150,7 +152,7 @@ export class Archive {
   async put(
     workspaceId: string,
     path: string,
-    meta: { exportId?: string; retainUntil: string },
+    meta: { exportId?: string; retainUntil: string; correlationId?: string },
     caller: Caller,
   ): Promise<ArchiveEntry> {
     requireRole(caller, ['exporter', 'admin'], 'archive bundles');
@@ -202,10 +204,14 @@ export class Archive {
       .values(row)
       .onConflict((oc) => oc.column('sha256').doNothing())
       .execute();
-    await this.#event(workspaceId, 'custody.archived', caller, row, {
-      retainUntil: meta.retainUntil,
-      size: String(size),
-    });
+    await this.#event(
+      workspaceId,
+      'custody.archived',
+      caller,
+      row,
+      { retainUntil: meta.retainUntil, size: String(size) },
+      meta.correlationId,
+    );
     return toEntry(row);
   }
 

@@ -10,45 +10,63 @@ export interface ExportRecord {
   readonly data: Readonly<Record<string, JsonValue>>;
 }
 
-const BATCH_CHARS = 1024 * 1024;
-
 const MAX_DEPTH = 64;
 
 /**
- * True when JSON.stringify(value) is already its RFC 8785 text: only plain objects and arrays,
- * object keys iterating in code-unit order (V8 iterates integer-like keys first, so those fail
- * here), well-formed strings, finite numbers, no undefined values, bounded depth. JSON.stringify's
- * number and string output are exactly RFC 8785's (§3.2.2.3, §3.2.2.2) for such values.
+ * JSON.stringify escapes a lone surrogate as `\udXXX` (and writes well-formed pairs raw), so output
+ * without this sequence had no lone surrogate in any key or string. Output with it (a lone surrogate,
+ * or a literal backslash followed by "ud") takes the exact path.
  */
-function stringifiesCanonically(value: unknown, depth: number): boolean {
+const LONE_SURROGATE_ESCAPE = '\\ud';
+
+/**
+ * True when JSON.stringify(value) is its RFC 8785 text, provided that text has no lone surrogate
+ * escape: only plain objects and arrays, object keys iterating in code-unit order (V8 iterates
+ * integer-like keys first, so those fail here), finite numbers, no undefined values, bounded depth.
+ * JSON.stringify's number and string output are exactly RFC 8785's (§3.2.2.3, §3.2.2.2) for such
+ * values.
+ */
+function shapeIsCanonical(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
-      return value.isWellFormed();
-    case 'number':
-      return Number.isFinite(value);
     case 'boolean':
       return true;
-    case 'object': {
-      if (value === null) return true;
-      if (depth > MAX_DEPTH) return false;
-      if (Array.isArray(value)) {
-        for (const v of value as unknown[]) if (!stringifiesCanonically(v, depth + 1)) return false;
-        return true;
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      let prev: string | undefined;
-      for (const k of Object.keys(value)) {
-        if ((prev !== undefined && k <= prev) || !k.isWellFormed()) return false;
-        const v: unknown = (value as Record<string, unknown>)[k];
-        if (v === undefined || !stringifiesCanonically(v, depth + 1)) return false;
-        prev = k;
-      }
-      return true;
-    }
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      return value === null || containerIsCanonical(value, depth);
     default:
       return false;
   }
+}
+
+/** shapeIsCanonical of each member, primitives checked inline (this is the encoder's hot loop). */
+function containerIsCanonical(value: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    // for…of reads holes as undefined, which fails, as canonicalJson refuses them.
+    for (const v of value as unknown[]) {
+      const t = typeof v;
+      if (t === 'string' || t === 'boolean') continue;
+      if (t === 'number' ? !Number.isFinite(v) : !shapeIsCanonical(v, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  // for…in lists own keys in Object.keys order without allocating an array; keys inherited from a
+  // polluted Object.prototype would follow them, and checking those too is harmless.
+  let prev: string | undefined;
+  for (const k in value) {
+    if (prev !== undefined && k <= prev) return false;
+    prev = k;
+    const v: unknown = (value as Record<string, unknown>)[k];
+    const t = typeof v;
+    if (t === 'string' || t === 'boolean') continue;
+    // An undefined member fails (shapeIsCanonical refuses it) and leaves the value to the exact path.
+    if (t === 'number' ? !Number.isFinite(v) : !shapeIsCanonical(v, depth + 1)) return false;
+  }
+  return true;
 }
 
 /** A copy with every object's keys inserted in code-unit order (undefined members dropped). */
@@ -69,6 +87,13 @@ function sortedCopy(value: unknown, depth: number): unknown {
   return out;
 }
 
+/** JSON.stringify(value) when that is its RFC 8785 text, else undefined. */
+function nativeCanonical(value: unknown): string | undefined {
+  if (!shapeIsCanonical(value, 0)) return undefined;
+  const text = JSON.stringify(value);
+  return text.includes(LONE_SURROGATE_ESCAPE) ? undefined : text;
+}
+
 /**
  * RFC 8785 text of a JSON value, the same output as crypto's canonicalJson but fast on the hot
  * path: values that JSON.stringify already renders canonically (after sorting keys, if needed)
@@ -76,23 +101,31 @@ function sortedCopy(value: unknown, depth: number): unknown {
  * non-finite numbers, non-plain objects) is handed to canonicalJson, whose error names the pointer.
  */
 export function fastCanonical(value: unknown): string {
-  if (stringifiesCanonically(value, 0)) return JSON.stringify(value);
-  const sorted = sortedCopy(value, 0);
-  if (stringifiesCanonically(sorted, 0)) return JSON.stringify(sorted);
-  return canonicalJson(value);
+  return nativeCanonical(value) ?? nativeCanonical(sortedCopy(value, 0)) ?? canonicalJson(value);
 }
 
-function jsonString(s: string): string {
-  return s.isWellFormed() ? JSON.stringify(s) : canonicalJson(s);
+/** The line without its LF by the exact path (any key order, any strings; errors name the pointer). */
+function exactLine(record: ExportRecord): string {
+  const { data, id, type } = record;
+  return `{"data":${fastCanonical(data)},"id":${canonicalJson(id)},"type":${canonicalJson(type)}}`;
+}
+
+/**
+ * The line without its LF in one native call when the data's shape allows it (the line object's
+ * own keys are already in RFC 8785 order); the caller must still reject the text if it contains
+ * LONE_SURROGATE_ESCAPE.
+ */
+function nativeLine(record: ExportRecord): string | undefined {
+  const { data, id, type } = record;
+  if (typeof id !== 'string' || typeof type !== 'string' || !shapeIsCanonical(data, 1)) return undefined;
+  return JSON.stringify({ data, id, type });
 }
 
 /** One payload line: `{"data":{…},"id":"…","type":"…"}\n` (keys in RFC 8785 order). */
 export function encodeLine(record: ExportRecord): string {
-  const { data, id, type } = record;
-  // The common case in one native call: the line object's keys are already in RFC 8785 order.
-  if (id.isWellFormed() && type.isWellFormed() && stringifiesCanonically(data, 1))
-    return `${JSON.stringify({ data, id, type })}\n`;
-  return `{"data":${fastCanonical(data)},"id":${jsonString(id)},"type":${jsonString(type)}}\n`;
+  const line = nativeLine(record);
+  if (line !== undefined && !line.includes(LONE_SURROGATE_ESCAPE)) return `${line}\n`;
+  return `${exactLine(record)}\n`;
 }
 
 function compareKey(aType: string, aId: string, bType: string, bId: string): number {
@@ -101,14 +134,62 @@ function compareKey(aType: string, aId: string, bType: string, bId: string): num
   return aId < bId ? -1 : 1;
 }
 
+/** Output buffers are about this size; a longer line gets a buffer of its own. */
+const CHUNK_BYTES = 1024 * 1024;
+/** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
+const MAX_UTF8_PER_UNIT = 3;
+const LF = 0x0a;
+const LONE_SURROGATE_ESCAPE_BYTES = Buffer.from(LONE_SURROGATE_ESCAPE, 'latin1');
+
+/** Lines written straight into one output buffer, each record's text transcoded exactly once. */
+class LineBuffer {
+  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  #used = 0;
+  #records: ExportRecord[] = [];
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** Append the record's line; returns a full buffer when the line did not fit beside earlier ones. */
+  add(record: ExportRecord): Buffer | undefined {
+    const line = nativeLine(record) ?? exactLine(record);
+    const room = line.length * MAX_UTF8_PER_UNIT + 1;
+    let full: Buffer | undefined;
+    if (this.#used + room > this.#buf.length) {
+      full = this.#used > 0 ? this.take() : undefined;
+      if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
+    }
+    this.#used += this.#buf.write(line, this.#used, 'utf8');
+    this.#buf[this.#used++] = LF;
+    this.#records.push(record);
+    return full;
+  }
+
+  /** The lines so far, as a buffer the caller owns. */
+  take(): Buffer {
+    const out = this.#buf.subarray(0, this.#used);
+    const records = this.#records;
+    this.#buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#used = 0;
+    this.#records = [];
+    // One search per buffer instead of one per line: a lone surrogate (or a literal "\\ud") is
+    // rare, and the lines are then redone one by one on the exact path.
+    if (out.includes(LONE_SURROGATE_ESCAPE_BYTES))
+      return Buffer.from(records.map((r) => encodeLine(r)).join(''), 'utf8');
+    return out;
+  }
+}
+
 /**
  * Encode batches of records into NDJSON buffers of about 1 MiB. Throws CUSTODY_DEFINITION_INVALID
- * when the source breaks the (type, id) order, which would make two exports of the same data differ.
+ * when the source breaks the (type, id) order, which would make two exports of the same data differ,
+ * and CRYPTO_CANONICAL_JSON_INVALID for a value RFC 8785 cannot represent.
  */
 export async function* encodeRecords(
   batches: AsyncIterable<readonly ExportRecord[]>,
 ): AsyncGenerator<Buffer> {
-  let batch = '';
+  const lines = new LineBuffer();
   let lastType: string | undefined;
   let lastId = '';
   for await (const records of batches) {
@@ -124,12 +205,9 @@ export async function* encodeRecords(
       }
       lastType = r.type;
       lastId = r.id;
-      batch += encodeLine(r);
-      if (batch.length >= BATCH_CHARS) {
-        yield Buffer.from(batch, 'utf8');
-        batch = '';
-      }
+      const full = lines.add(r);
+      if (full !== undefined) yield full;
     }
   }
-  if (batch.length > 0) yield Buffer.from(batch, 'utf8');
+  if (lines.used > 0) yield lines.take();
 }

@@ -1,7 +1,7 @@
 // SHA-256 and SHA-512 of one byte stream, computed together. Small streams are hashed inline;
-// past a threshold the two digests run on two worker threads reading a shared ring buffer, so
-// BagIt's two manifests cost about one hash of wall time on a multi-core machine.
-import { createHash } from 'node:crypto';
+// past a threshold the digests move to worker threads reading a shared ring buffer, so BagIt's
+// two manifests cost about one hash of wall time on a multi-core machine.
+import { createHash, type Hash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 export interface Digests {
@@ -15,10 +15,30 @@ export interface DualDigest {
   digest(): Promise<Digests>;
 }
 
+/**
+ * Which digests leave the calling thread once the stream is large. `both` suits a caller that is
+ * busy producing the bytes (the export's encoder); `sha512` suits a caller with little else to do
+ * (the verifier's reader): it hashes SHA-256 itself while one worker runs SHA-512, the slower of the
+ * two, so a two-core machine runs two hashing threads rather than three.
+ */
+export type Offload = 'both' | 'sha512';
+
+export interface DualDigestOptions {
+  /** Below this many bytes the worker hand-off costs more than it saves. */
+  readonly threshold?: number;
+  readonly offload?: Offload;
+}
+
 const SLOT_BYTES = 1024 * 1024;
 const SLOTS = 8;
-/** Below this many bytes the worker hand-off costs more than it saves. */
 export const PARALLEL_THRESHOLD = 8 * 1024 * 1024;
+
+type Algorithm = 'sha256' | 'sha512';
+
+const OFFLOADED: Readonly<Record<Offload, readonly Algorithm[]>> = {
+  both: ['sha256', 'sha512'],
+  sha512: ['sha512'],
+};
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -37,24 +57,29 @@ parentPort.on('message', (m) => {
 });
 `;
 
+type WorkerMessage = { op: 'ack'; slot: number } | { op: 'digest'; digest: Uint8Array };
+
 interface HashWorker {
+  readonly algorithm: Algorithm;
   readonly worker: Worker;
-  onMessage: (m: { op: 'ack'; slot: number } | { op: 'digest'; digest: Uint8Array }) => void;
+  onMessage: (m: WorkerMessage) => void;
 }
 
-/** Two hashing workers over one shared ring; reused across streams, unref'd while idle. */
-class WorkerPair {
+/** Hashing workers over one shared ring; reused across streams, unref'd while idle. */
+class WorkerSet {
+  readonly offload: Offload;
   readonly view: Buffer;
   readonly #workers: HashWorker[];
   #failure: Error | undefined;
 
-  constructor() {
+  constructor(offload: Offload) {
+    this.offload = offload;
     const sab = new SharedArrayBuffer(SLOT_BYTES * SLOTS);
     this.view = Buffer.from(sab);
-    this.#workers = (['sha256', 'sha512'] as const).map((algorithm) => {
+    this.#workers = OFFLOADED[offload].map((algorithm) => {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sab, algorithm } });
-      const hw: HashWorker = { worker, onMessage: () => undefined };
-      worker.on('message', (m: Parameters<HashWorker['onMessage']>[0]) => {
+      const hw: HashWorker = { algorithm, worker, onMessage: () => undefined };
+      worker.on('message', (m: WorkerMessage) => {
         hw.onMessage(m);
       });
       worker.on('error', (err: Error) => {
@@ -86,26 +111,43 @@ class WorkerPair {
   }
 }
 
-const idle: WorkerPair[] = [];
+const MAX_IDLE = 2;
+const idle: WorkerSet[] = [];
+
+function takeWorkers(offload: Offload): WorkerSet {
+  const i = idle.findIndex((s) => s.offload === offload);
+  if (i < 0) return new WorkerSet(offload);
+  const [set] = idle.splice(i, 1);
+  return set ?? new WorkerSet(offload);
+}
+
+function releaseWorkers(set: WorkerSet): void {
+  set.unref();
+  if (set.failure === undefined && idle.length < MAX_IDLE) idle.push(set);
+  else void set.terminate();
+}
 
 /** Stop idle hashing workers (tests and shutdown). */
 export async function closeDigestWorkers(): Promise<void> {
-  const pairs = idle.splice(0);
-  await Promise.all(pairs.map((p) => p.terminate()));
+  const sets = idle.splice(0);
+  await Promise.all(sets.map((s) => s.terminate()));
 }
 
 class ParallelSession {
-  readonly #pair: WorkerPair;
+  readonly #set: WorkerSet;
+  /** The digests not offloaded, computed on the calling thread. */
+  readonly #local: Map<Algorithm, Hash>;
   readonly #free: number[] = [];
   readonly #acks = new Map<number, number>();
   #waiters: (() => void)[] = [];
   #size = 0;
 
-  constructor(pair: WorkerPair) {
-    this.#pair = pair;
+  constructor(set: WorkerSet, local: Map<Algorithm, Hash>) {
+    this.#set = set;
+    this.#local = local;
     for (let i = 0; i < SLOTS; i++) this.#free.push(i);
-    pair.ref();
-    for (const w of pair.workers) {
+    set.ref();
+    for (const w of set.workers) {
       w.onMessage = (m) => {
         if (m.op !== 'ack') return;
         const left = (this.#acks.get(m.slot) ?? 1) - 1;
@@ -122,7 +164,7 @@ class ParallelSession {
 
   async #slot(): Promise<number> {
     for (;;) {
-      const failure = this.#pair.failure;
+      const failure = this.#set.failure;
       if (failure !== undefined) throw failure;
       const slot = this.#free.pop();
       if (slot !== undefined) return slot;
@@ -131,48 +173,59 @@ class ParallelSession {
   }
 
   async update(chunk: Uint8Array): Promise<void> {
+    const workers = this.#set.workers;
     for (let off = 0; off < chunk.length; off += SLOT_BYTES) {
       const piece = chunk.subarray(off, off + SLOT_BYTES);
       const slot = await this.#slot();
       const at = slot * SLOT_BYTES;
-      this.#pair.view.set(piece, at);
-      this.#acks.set(slot, 2);
-      for (const w of this.#pair.workers)
-        w.worker.postMessage({ op: 'update', slot, off: at, len: piece.length });
+      this.#set.view.set(piece, at);
+      this.#acks.set(slot, workers.length);
+      for (const w of workers) w.worker.postMessage({ op: 'update', slot, off: at, len: piece.length });
+      // While the workers hash this slot, this thread hashes the same bytes for what it kept.
+      for (const h of this.#local.values()) h.update(piece);
     }
     this.#size += chunk.length;
   }
 
   async digest(): Promise<Digests> {
-    const results = await Promise.all(
-      this.#pair.workers.map(
+    const results = new Map<Algorithm, Buffer>();
+    await Promise.all(
+      this.#set.workers.map(
         (w) =>
-          new Promise<Buffer>((resolve) => {
+          new Promise<void>((resolve) => {
             const prior = w.onMessage;
             w.onMessage = (m) => {
-              if (m.op === 'digest') resolve(Buffer.from(m.digest));
-              else prior(m);
+              if (m.op !== 'digest') {
+                prior(m);
+                return;
+              }
+              results.set(w.algorithm, Buffer.from(m.digest));
+              resolve();
             };
             w.worker.postMessage({ op: 'final' });
           }),
       ),
     );
-    this.#pair.unref();
-    if (this.#pair.failure === undefined && idle.length < 2) idle.push(this.#pair);
-    else void this.#pair.terminate();
-    const [sha256 = Buffer.alloc(0), sha512 = Buffer.alloc(0)] = results;
-    return { sha256, sha512, size: this.#size };
+    releaseWorkers(this.#set);
+    for (const [algorithm, h] of this.#local) results.set(algorithm, h.digest());
+    return {
+      sha256: results.get('sha256') ?? Buffer.alloc(0),
+      sha512: results.get('sha512') ?? Buffer.alloc(0),
+      size: this.#size,
+    };
   }
 }
 
 class AdaptiveDigest implements DualDigest {
   readonly #threshold: number;
+  readonly #offload: Offload;
   #held: Buffer[] = [];
   #heldBytes = 0;
   #parallel: ParallelSession | undefined;
 
-  constructor(threshold: number) {
+  constructor(threshold: number, offload: Offload) {
     this.#threshold = threshold;
+    this.#offload = offload;
   }
 
   async update(chunk: Uint8Array): Promise<void> {
@@ -183,7 +236,10 @@ class AdaptiveDigest implements DualDigest {
     this.#held.push(Buffer.from(chunk));
     this.#heldBytes += chunk.length;
     if (this.#heldBytes > this.#threshold) {
-      this.#parallel = new ParallelSession(idle.pop() ?? new WorkerPair());
+      const local = new Map<Algorithm, Hash>();
+      for (const algorithm of ['sha256', 'sha512'] as const)
+        if (!OFFLOADED[this.#offload].includes(algorithm)) local.set(algorithm, createHash(algorithm));
+      this.#parallel = new ParallelSession(takeWorkers(this.#offload), local);
       const held = this.#held;
       this.#held = [];
       for (const h of held) await this.#parallel.update(h);
@@ -202,7 +258,10 @@ class AdaptiveDigest implements DualDigest {
   }
 }
 
-/** A SHA-256 + SHA-512 digest that moves to worker threads once the stream passes `threshold` bytes. */
-export function createDualDigest(threshold = PARALLEL_THRESHOLD): DualDigest {
-  return new AdaptiveDigest(threshold);
+/**
+ * A SHA-256 + SHA-512 digest that moves to worker threads once the stream passes `threshold`
+ * bytes. Throws (from update) only if a hashing worker fails.
+ */
+export function createDualDigest(options: DualDigestOptions = {}): DualDigest {
+  return new AdaptiveDigest(options.threshold ?? PARALLEL_THRESHOLD, options.offload ?? 'both');
 }

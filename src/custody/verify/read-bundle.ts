@@ -1,12 +1,12 @@
 // Reads a bundle file once, as a stream: detects age encryption, decrypts with the given
 // identities, walks the tar strictly, hashes payload files (SHA-256 + SHA-512) as they pass and
 // keeps the small tag files in memory. Nothing is ever written to disk.
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { CustosError } from '../../errors/index.ts';
 import { decryptStream, looksLikeAge, AGE_MAGIC, type AgeIdentity } from '../age/index.ts';
 import { createDualDigest, type Digests } from '../digest/dual-digest.ts';
 import { DEFAULT_LIMITS, type BundleLimits } from '../limits.ts';
+import { fileChunks } from '../io/file-chunks.ts';
 import { readTar } from '../tar/reader.ts';
 
 export interface CollectedBundle {
@@ -40,8 +40,6 @@ export class ReadFailure extends Error {
   }
 }
 
-const READ_CHUNK = 1024 * 1024;
-
 async function* counted(
   source: AsyncIterable<Uint8Array>,
   total: number,
@@ -67,30 +65,43 @@ async function* tagDecryptErrors(source: AsyncIterable<Uint8Array>): AsyncGenera
   }
 }
 
+function unreadable(cause: unknown): ReadFailure {
+  return new ReadFailure(
+    'file',
+    new CustosError('CUSTODY_BUNDLE_UNREADABLE', 'Bundle file cannot be read', {
+      cause,
+      details: { field: 'FILE', rule: 'readable file' },
+    }),
+    false,
+  );
+}
+
 /** Read and hash a bundle file. Throws ReadFailure for every expected failure. */
 export async function readBundleFile(path: string, options: ReadOptions = {}): Promise<CollectedBundle> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (cause) {
+    throw unreadable(cause);
+  }
+  try {
+    return await readOpenBundle(fh, options);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readOpenBundle(fh: FileHandle, options: ReadOptions): Promise<CollectedBundle> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   let size: number;
   let head: Buffer;
   try {
-    size = (await stat(path)).size;
-    const fh = await open(path, 'r');
-    try {
-      head = Buffer.alloc(AGE_MAGIC.length);
-      const { bytesRead } = await fh.read(head, 0, head.length, 0);
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    size = (await fh.stat()).size;
+    head = Buffer.alloc(AGE_MAGIC.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    head = head.subarray(0, bytesRead);
   } catch (cause) {
-    throw new ReadFailure(
-      'file',
-      new CustosError('CUSTODY_BUNDLE_UNREADABLE', 'Bundle file cannot be read', {
-        cause,
-        details: { field: 'FILE', rule: 'readable file' },
-      }),
-      false,
-    );
+    throw unreadable(cause);
   }
   const encrypted = looksLikeAge(head);
   if (encrypted && (options.identities === undefined || options.identities.length === 0)) {
@@ -103,12 +114,7 @@ export async function readBundleFile(path: string, options: ReadOptions = {}): P
     );
   }
   const progress = { read: 0 };
-  const raw = counted(
-    createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Uint8Array>,
-    size,
-    progress,
-    options,
-  );
+  const raw = counted(fileChunks(fh), size, progress, options);
   const plain = encrypted ? tagDecryptErrors(decryptStream(raw, options.identities ?? [])) : raw;
   const tagFiles = new Map<string, Buffer>();
   const payload = new Map<string, Digests>();
@@ -116,7 +122,8 @@ export async function readBundleFile(path: string, options: ReadOptions = {}): P
     for await (const entry of readTar(plain, limits)) {
       if (entry.type === 'directory') continue;
       if (entry.name.startsWith('data/')) {
-        const digest = createDualDigest();
+        // This thread only reads and parses: it hashes SHA-256 itself beside one SHA-512 worker.
+        const digest = createDualDigest({ offload: 'sha512' });
         for await (const slice of entry.body()) await digest.update(slice);
         payload.set(entry.name, await digest.digest());
       } else {

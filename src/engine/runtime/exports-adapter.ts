@@ -1,12 +1,13 @@
 // Export steps through custody: the run is the export's actor (role `exporter`, never clear values:
 // fields the definition keeps clear only for a purpose grant leave masked or tokenized), the run and
 // its workflow version are the bundle's provenance, and every custody event carries the run's
-// correlation id. The bundle is written to a temporary file, archived, and the file removed.
+// correlation id. The bundle is written to a temporary file, archived, and the file removed; the
+// step's idempotency key makes a retried attempt return the bundle an earlier attempt archived.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createExport,
+  createExportOnce,
   defaultCustodySettings,
   openCustody,
   recordStoreSource,
@@ -70,9 +71,10 @@ export function exportRunner(
     const caller: Caller = { actor, roles: ['exporter'], canReadClear: false };
     const dir = await mkdtemp(join(tmpdir(), 'custos-export-step-'));
     try {
-      const result = await createExport(
+      const result = await createExportOnce(
         {
           workspaceId: context.workspaceId,
+          correlationId: context.correlationId,
           store: host.store,
           ledgers: host.ledgers,
           audit,
@@ -91,6 +93,7 @@ export function exportRunner(
           run: { id: context.runId },
           workflowVersion: { id: context.workflow, version: context.definition.version },
           signal,
+          idempotencyKey: context.idempotencyKey,
         },
       );
       return { exportId: result.exportId, sha256: result.bundleSha256, archived: true };

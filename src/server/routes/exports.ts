@@ -141,7 +141,7 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
         ['definition'],
       ),
       responses: { 201: { description: 'The archived bundle', schema: CREATED } },
-      handler: async ({ params: p, body: input, actor, identity, reply }) => {
+      handler: async ({ params: p, body: input, actor, identity, reply, correlationId }) => {
         const caller = callerOf(actor, identity.roles);
         const def = await custody().definitions.get(p.workspace, input.definition, input.version);
         const purpose = input.purpose ?? def.purpose;
@@ -174,6 +174,7 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
               definitions: c.definitions,
               archive: c.archive,
               records,
+              correlationId,
             },
             {
               definition: def.name,

@@ -1,6 +1,6 @@
 // An export step on both dialects: a run stores a record and exports it through a saved definition;
-// the bundle is archived, its provenance names the run, and the custody events carry the run's
-// correlation id.
+// the bundle is archived, its provenance names the run, the custody events carry the run's
+// correlation id, and a retried attempt of the step returns the archived bundle instead of another.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,15 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localCaller, custodyFor } from '../../../src/cli/commands/export.ts';
-import { closeDigestWorkers, parseKeyList, verifyBundleFile } from '../../../src/custody/index.ts';
+import {
+  closeDigestWorkers,
+  idempotentExportId,
+  parseKeyList,
+  verifyBundleFile,
+} from '../../../src/custody/index.ts';
+import type { WorkflowDefinition } from '../../../src/engine/definition/types.ts';
 import { deployWorkflow, installationRuntime } from '../../../src/engine/index.ts';
+import { exportRunner } from '../../../src/engine/runtime/exports-adapter.ts';
 import { initInstallation, openHost, type Host } from '../../../src/host/index.ts';
 import { DIALECTS, PG_URL } from '../../helpers/dialects.ts';
 import { ledgerEvents } from '../../server/harness.ts';
@@ -144,12 +151,46 @@ for (const dialect of DIALECTS) {
         expect(custodyEvents.map((e) => e.action)).toEqual(
           expect.arrayContaining(['custody.requested', 'custody.produced', 'custody.archived']),
         );
-        for (const action of ['custody.requested', 'custody.archived']) {
+        for (const action of ['custody.requested', 'custody.produced', 'custody.archived']) {
           const event = custodyEvents.find((e) => e.action === action);
           expect(event?.correlationId).toBe(view.correlationId);
           expect(event?.actor).toEqual({ kind: 'system', id: `run:${started.runId}` });
         }
         expect(JSON.stringify(events)).not.toContain(EMAIL);
+
+        // A retry of the step (same run, same idempotency key) after a crash that lost its result:
+        // the archived bundle comes back, and nothing new is produced or archived.
+        const key = [1, 2, 3, 4]
+          .map((seq) => `${started.runId}.${seq}`)
+          .find((k) => idempotentExportId('default', k) === output.exportId);
+        expect(key).toBeDefined();
+        const retry = await exportRunner({ host, keyring: host.keyring })(
+          {
+            workspaceId: 'default',
+            environment: 'dev',
+            workflow: 'intake',
+            runId: started.runId,
+            stepId: 'ship',
+            kind: 'export',
+            correlationId: view.correlationId,
+            traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+            idempotencyKey: key ?? '',
+            definition: { version: '1.4.0' } as unknown as WorkflowDefinition,
+          },
+          { definition: 'customer-audit', purpose: 'Audit of pro signups' },
+          new AbortController().signal,
+        );
+        expect(retry).toEqual({ exportId: output.exportId, sha256: output.sha256, archived: true });
+        expect((await custody.archive.list('default', localCaller(host))).length).toBe(entries.length);
+        const after = (await ledgerEvents(host, 'default')).filter(
+          (e) => e.action.startsWith('custody.') && e.details?.exportId === output.exportId,
+        );
+        expect(after.filter((e) => e.action === 'custody.produced')).toHaveLength(1);
+        expect(after.at(-1)).toMatchObject({
+          action: 'custody.requested',
+          correlationId: view.correlationId,
+          details: { reused: true },
+        });
       } finally {
         await worker.stop(1000);
         await inst.cleanup();
