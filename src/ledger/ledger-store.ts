@@ -34,6 +34,8 @@ export interface CheckpointRow {
   readonly size: number;
   readonly note: string;
   readonly createdAt: string;
+  /** Size of the checkpoint stored before this one (null: the first, or a row older than the chain). */
+  readonly prevSize?: number | null;
 }
 
 export interface TimestampRow {
@@ -248,11 +250,16 @@ export class LedgerStore {
   async checkpoints(ledgerId: string): Promise<CheckpointRow[]> {
     const rows = await this.db
       .selectFrom('ledger_checkpoints')
-      .select(['size', 'note', 'created_at'])
+      .select(['size', 'note', 'created_at', 'prev_size'])
       .where('ledger_id', '=', ledgerId)
       .orderBy('size')
       .execute();
-    return rows.map((r) => ({ size: r.size, note: r.note, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      size: r.size,
+      note: r.note,
+      createdAt: r.created_at,
+      prevSize: r.prev_size,
+    }));
   }
 
   async insertTimestamp(ledgerId: string, row: TimestampRow): Promise<void> {

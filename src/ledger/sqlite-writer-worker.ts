@@ -31,7 +31,7 @@ db.exec('PRAGMA synchronous = FULL');
 const sizeOf = db.prepare('select max(idx) as top from ledger_entries where ledger_id = ?');
 const insertTile = db.prepare('insert into ledger_tiles (ledger_id, level, idx, hash) values (?, ?, ?, ?)');
 const insertCheckpoint = db.prepare(
-  'insert into ledger_checkpoints (ledger_id, size, note, created_at) values (?, ?, ?, ?) on conflict do nothing',
+  'insert into ledger_checkpoints (ledger_id, size, note, created_at, prev_size) values (?, ?, ?, ?, (select max(size) from ledger_checkpoints where ledger_id = ?)) on conflict do nothing',
 );
 
 /** Rows per multi-row INSERT: 4 parameters each, well below SQLite's 32766 variables. */
@@ -75,7 +75,7 @@ function write(r: WriteRequest): WriteReply {
     insertEntries(r);
     for (const t of r.tiles) insertTile.run(r.ledgerId, t.level, t.index, t.hash);
     const cp = r.checkpoint;
-    if (cp !== undefined) insertCheckpoint.run(r.ledgerId, cp.size, cp.note, cp.createdAt);
+    if (cp !== undefined) insertCheckpoint.run(r.ledgerId, cp.size, cp.note, cp.createdAt, r.ledgerId);
     db.exec('commit');
     return { id: r.id, ok: true };
   } catch (err) {

@@ -7,7 +7,7 @@ import { CustosError, type ErrorCode } from '../errors/index.ts';
 import { openCheckpoint, type SignedCheckpoint } from './checkpoint.ts';
 import { EMPTY_ROOT, hashLeaf } from './hash.ts';
 import type { Ledger } from './ledger.ts';
-import type { LedgerStore } from './ledger-store.ts';
+import type { CheckpointRow, LedgerStore } from './ledger-store.ts';
 import { parseVerifierKey, sameKey, type NoteVerifier } from './note.ts';
 import { checkpointDigest, inspectTimestampToken, type TimestampInfo } from './timestamp.ts';
 import { CompactRange } from './tree.ts';
@@ -84,6 +84,31 @@ function openStored(note: string, size: number, verifier: NoteVerifier, origin: 
   }
 }
 
+/**
+ * Each checkpoint row names the size of the one stored before it: a row deleted between two others
+ * breaks the chain and is named by its size. (Rows from before the chain existed name none.)
+ */
+function checkChain(rows: readonly CheckpointRow[]): void {
+  let previous: number | null = null;
+  for (const row of rows) {
+    if (row.prevSize !== undefined && row.prevSize !== null && row.prevSize !== previous) {
+      const missing = previous === null || row.prevSize > previous;
+      fail(
+        'LEDGER_CHECKPOINT_MISSING',
+        missing
+          ? `The checkpoint at size ${row.prevSize} is missing (the one at size ${row.size} follows it)`
+          : `The checkpoint at size ${row.size} follows size ${row.prevSize}, not ${previous}`,
+        {
+          field: `checkpoint ${row.prevSize}`,
+          rule: 'every stored checkpoint is kept',
+          checkpointSize: row.prevSize,
+        },
+      );
+    }
+    previous = row.size;
+  }
+}
+
 /** Verify a ledger end to end. Integrity failures are reported in the result, not thrown. */
 export async function verifyLedger(
   ledger: Ledger,
@@ -105,9 +130,9 @@ export async function verifyLedger(
         throw err;
       }
     }
-    stored = (await store.checkpoints(ledger.id)).map((row) =>
-      openStored(row.note, row.size, verifier, ledger.origin),
-    );
+    const rows = await store.checkpoints(ledger.id);
+    checkChain(rows);
+    stored = rows.map((row) => openStored(row.note, row.size, verifier, ledger.origin));
     if (options.checkpoint !== undefined)
       external = openExternal(options.checkpoint, verifier, ledger.origin);
     size = await recompute(ledger.id, store, stored, external);

@@ -100,9 +100,9 @@ async function sqliteTx<T>(raw: DatabaseSync, ledgerId: string, fn: (tx: WriteTx
         if (checkpoint !== undefined) {
           raw
             .prepare(
-              'insert into ledger_checkpoints (ledger_id, size, note, created_at) values (?, ?, ?, ?) on conflict do nothing',
+              'insert into ledger_checkpoints (ledger_id, size, note, created_at, prev_size) values (?, ?, ?, ?, (select max(size) from ledger_checkpoints where ledger_id = ?)) on conflict do nothing',
             )
-            .run(ledgerId, checkpoint.size, checkpoint.note, nowIso());
+            .run(ledgerId, checkpoint.size, checkpoint.note, nowIso(), ledgerId);
         }
         return Promise.resolve();
       },
@@ -145,7 +145,7 @@ function pgInsertText(entries: number, tiles: number, checkpoint: boolean): stri
       at += tiles * 4;
     }
     const main = checkpoint
-      ? `insert into ledger_checkpoints (ledger_id, size, note, created_at) values ${values(1, 4, at)} on conflict do nothing`
+      ? `insert into ledger_checkpoints (ledger_id, size, note, created_at, prev_size) select $${at + 1}::text, $${at + 2}::bigint, $${at + 3}::text, $${at + 4}::text, (select max(size) from ledger_checkpoints where ledger_id = $${at + 1}::text) on conflict do nothing`
       : 'select 1';
     text = parts.length === 0 ? main : `with ${parts.join(', ')} ${main}`;
     statements.set(key, text);

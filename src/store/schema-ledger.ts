@@ -1,5 +1,6 @@
 // Row types of the ledger tables (owned by ledger/, declared here so the store knows its schema).
 // Every ledger table is append-only at the database (triggers, see migrations/002-ledger.ts).
+import type { ColumnType } from 'kysely';
 import type { Bytes } from './schema.ts';
 
 /** One row per ledger: its origin and Ed25519 key; the seed is sealed by the root key provider. */
@@ -35,6 +36,8 @@ export interface LedgerCheckpointsTable {
   size: number;
   note: string;
   created_at: string;
+  /** Size of the checkpoint stored before this one; null for the first (and for older rows). */
+  prev_size: ColumnType<number | null, number | null | undefined, never>;
 }
 
 /** An RFC 3161 time-stamp token over SHA-256 of the checkpoint note at `size`. */

@@ -224,6 +224,34 @@ for (const dialect of DIALECTS) {
       );
     });
 
+    it('names a checkpoint row deleted between others, whichever it was', async () => {
+      for (const pick of [0, 1, 2]) {
+        const { name } = await fill([45, 45, 45, 45]);
+        const sizes = (
+          await t.store.db
+            .selectFrom('ledger_checkpoints')
+            .select('size')
+            .where('ledger_id', '=', name)
+            .orderBy('size')
+            .execute()
+        ).map((r) => r.size);
+        expect(sizes.length).toBeGreaterThan(3);
+        const victim = sizes[pick] ?? -1;
+        await dropAppendOnlyGuards(t.store);
+        await t.store.db
+          .deleteFrom('ledger_checkpoints')
+          .where('ledger_id', '=', name)
+          .where('size', '=', victim)
+          .execute();
+        const report = await ledgers.verify(name);
+        expect(report.ok).toBe(false);
+        expect(report.failure).toMatchObject({
+          code: 'LEDGER_CHECKPOINT_MISSING',
+          details: { checkpointSize: victim, field: `checkpoint ${victim}` },
+        });
+      }
+    });
+
     it('a ledger whose checkpoints were all removed fails verification', async () => {
       const { name } = await fill([30]);
       await dropAppendOnlyGuards(t.store);

@@ -5,8 +5,17 @@ import { custody } from './003-custody.ts';
 import { secrets } from './004-secrets.ts';
 import { engine } from './005-engine.ts';
 import { iam } from './006-iam.ts';
+import { checkpointChain } from './007-checkpoint-chain.ts';
 import type { StoreMigration } from './types.ts';
 
-export const MIGRATIONS: readonly StoreMigration[] = [foundation, ledger, custody, secrets, engine, iam];
+export const MIGRATIONS: readonly StoreMigration[] = [
+  foundation,
+  ledger,
+  custody,
+  secrets,
+  engine,
+  iam,
+  checkpointChain,
+];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';
