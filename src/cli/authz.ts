@@ -126,6 +126,8 @@ export const CLI_ACCESS: Readonly<Record<string, AccessOf>> = {
   }),
   'archive list': ws('export.archive.read'),
   'archive get': ws('export.download'),
+  'archive deliver': ws('export.deliver'),
+  'archive verify': ws('export.verify'),
   'archive hold': ws('archive.hold'),
   'archive release': ws('archive.hold'),
   'archive delete': ws('archive.delete'),

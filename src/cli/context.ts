@@ -123,3 +123,8 @@ export function parsePort(value: string, field = '--port'): number {
   }
   return port;
 }
+
+/** Commander argument parser of a repeatable option: every value, in order. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}

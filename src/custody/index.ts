@@ -46,6 +46,8 @@ export type { LedgerProofDocument } from './bundle/ledger-proof.ts';
 export { FILES, PREDICATE_TYPE, BUNDLE_FORMAT } from './bundle/layout.ts';
 
 export { Archive } from './archive/archive.ts';
+export { recordDelivery, verifyArchived } from './attest.ts';
+export type { Delivery } from './attest.ts';
 export type { ArchiveEntry, ArchiveOptions } from './archive/archive.ts';
 export type { BlobBackend } from './archive/backend.ts';
 export { FsBackend } from './archive/fs-backend.ts';

@@ -90,6 +90,8 @@ export const ACTIONS = {
   'export.key.read': a(ALL, 'workspace', false),
   'export.key.manage': a(ADMIN, 'workspace', true),
   'archive.hold': a(ADMIN, 'workspace', true),
+  'export.deliver': a(ADMIN, 'workspace', true),
+  'export.verify': a(OVERSIGHT, 'workspace', false),
   'archive.delete': a(ADMIN, 'workspace', true),
   'archive.scrub': a(OPERATIONS, 'workspace', true),
   'ledger.record': a(ADMIN, 'workspace', true),

@@ -241,4 +241,31 @@ describe('custos export / verify / archive', () => {
     expect((await cli(['--data', data, 'archive', 'get', sha, '--out', out])).code).toBe(0);
     expect(readFileSync(out).equals(readFileSync(bundle))).toBe(true);
   });
+
+  it('archive verify checks an archived bundle against the installation keys; deliver records the handover', async () => {
+    const verified = await cli(['--data', data, 'archive', 'verify', sha]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^✓ /m);
+    expect(verified.stdout).not.toMatch(/^✗ /m);
+    const bad = await cli(['--data', data, 'archive', 'deliver', sha, '--to', 'ada@example.com']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/INPUT_INVALID.*recipient/);
+    const delivered = await cli([
+      '--data',
+      data,
+      'archive',
+      'deliver',
+      sha,
+      '--to',
+      'regulator-bafin',
+      '--channel',
+      'portal',
+      '--json',
+    ]);
+    expect(delivered.code).toBe(0);
+    expect(JSON.parse(delivered.stdout)).toMatchObject({ sha256: sha, delivered: true });
+    const ledger = await cli(['--data', data, 'ledger', 'verify', '--ledger', 'default']);
+    expect(ledger.code).toBe(0);
+  });
 });

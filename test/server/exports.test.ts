@@ -95,6 +95,50 @@ describe('export routes', () => {
     expect(custody.every((e) => e.correlationId === 'export-req-2026-17')).toBe(true);
   });
 
+  it('records deliveries and verifications of archived bundles as custody events', async () => {
+    const created = await h.asAdmin('POST', BASE, { definition: 'regulator-customers' });
+    expect(created.statusCode).toBe(201);
+    const { sha256 } = created.json<{ sha256: string }>();
+    const deliveries = `${BASE}/archive/${sha256}/deliveries`;
+
+    expect((await as(auditor, 'POST', deliveries, { recipient: 'regulator-bafin' })).statusCode).toBe(403);
+    const email = await h.asAdmin('POST', deliveries, { recipient: 'ada@example.com' });
+    expect(email.statusCode).toBe(400);
+    expect(email.json()).toMatchObject({ field: 'body:/recipient' });
+    const delivered = await h.inject({
+      method: 'POST',
+      url: deliveries,
+      headers: { authorization: `Bearer ${h.admin}`, 'x-request-id': 'deliver-77' },
+      payload: { recipient: 'regulator-bafin', channel: 'sftp' },
+    });
+    expect(delivered.statusCode).toBe(201);
+
+    const verified = await as(auditor, 'POST', `${BASE}/archive/${sha256}/verify`);
+    expect(verified.statusCode).toBe(200);
+    const report = verified.json<{ ok: boolean; checks: { id: string; status: string }[] }>();
+    expect(report.ok).toBe(true);
+    expect(report.checks.find((c) => c.id === 'signature')?.status).toBe('pass');
+    expect((await as(builder, 'POST', `${BASE}/archive/${sha256}/verify`)).statusCode).toBe(403);
+
+    const events = (await ledgerEvents(h.host, 'default')).filter(
+      (e) =>
+        e.details?.bundleSha256 === sha256 && ['custody.delivered', 'custody.verified'].includes(e.action),
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'custody.delivered',
+        outcome: 'success',
+        correlationId: 'deliver-77',
+        details: expect.objectContaining({ recipient: 'regulator-bafin', channel: 'sftp' }) as unknown,
+      }),
+      expect.objectContaining({
+        action: 'custody.verified',
+        outcome: 'success',
+        actor: expect.objectContaining({ kind: 'token' }) as unknown,
+      }),
+    ]);
+  });
+
   it('refuses other roles (403) and missing credentials (401)', async () => {
     const body = { definition: 'regulator-customers' };
     expect((await as(auditor, 'POST', BASE, body)).statusCode).toBe(403);

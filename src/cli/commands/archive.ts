@@ -1,9 +1,20 @@
-// `custos archive list|get|hold|release|delete|scrub`: the WORM archive of export bundles, run
-// locally as the local-operator actor. Deletion takes two steps by two different admins.
+// `custos archive list|get|deliver|verify|hold|release|delete|scrub`: the WORM archive of export
+// bundles. Deletion takes two steps by two different admins; deliveries and verifications of
+// archived bundles are custody events in the ledger.
 import type { Command } from 'commander';
 import { CustosError } from '../../errors/index.ts';
-import type { ArchiveEntry, ScrubResult } from '../../custody/index.ts';
-import { print, printJson, withHost, type CliIo } from '../context.ts';
+import {
+  closeDigestWorkers,
+  parseIdentityFile,
+  parseKeyList,
+  recordDelivery,
+  verifyArchived,
+  type AgeIdentity,
+  type ArchiveEntry,
+  type ScrubResult,
+} from '../../custody/index.ts';
+import { collect, print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
+import { formatReport } from './verify.ts';
 import { custodyCaller, custodyFor } from './export.ts';
 
 interface WsOpts {
@@ -67,6 +78,61 @@ export function registerArchive(program: Command, io: CliIo): void {
       if (opts.json === true) printJson(io, e);
       else print(io, `Wrote ${opts.out} (${e.size} bytes, sha256 verified).`);
     });
+  });
+
+  ws(
+    archive
+      .command('deliver')
+      .description('record that an archived bundle was handed to its recipient (custody.delivered)')
+      .argument('<sha256>')
+      .requiredOption('--to <recipient>', 'recipient identifier, e.g. regulator-bafin or an age1… key')
+      .option('--channel <name>', 'how it was delivered, e.g. sftp, portal, courier'),
+  ).action(async (sha256: string, opts: WsOpts & { to: string; channel?: string }, cmd: Command) => {
+    await withHost(cmd, io, async (host, caller) => {
+      await recordDelivery(custodyFor(host).archive, opts.workspace, sha256, custodyCaller(caller), {
+        recipient: opts.to,
+        ...(opts.channel === undefined ? {} : { channel: opts.channel }),
+        correlationId: caller.correlationId,
+      });
+      if (opts.json === true) printJson(io, { sha256, delivered: true, recipient: opts.to });
+      else print(io, `Recorded delivery of ${sha256} to ${opts.to}.`);
+    });
+  });
+
+  ws(
+    archive
+      .command('verify')
+      .description(
+        'verify an archived bundle against this installation’s export keys and ledger (custody.verified)',
+      )
+      .argument('<sha256>')
+      .option('--identity <file>', 'age identity file, for an encrypted bundle (repeatable)', collect),
+  ).action(async (sha256: string, opts: WsOpts & { identity?: string[] }, cmd: Command) => {
+    const identities: AgeIdentity[] = (opts.identity ?? []).flatMap((f) =>
+      parseIdentityFile(readInputFile(f, '--identity'), '--identity'),
+    );
+    const report = await withHost(cmd, io, async (host, caller) => {
+      const custody = custodyFor(host);
+      const list = parseKeyList(await custody.keys.keyList(opts.workspace), 'key list');
+      try {
+        return await verifyArchived(custody.archive, opts.workspace, sha256, custodyCaller(caller), {
+          identities,
+          trustedKeys: list.trusted,
+          revokedKeys: list.revoked,
+          correlationId: caller.correlationId,
+        });
+      } finally {
+        await closeDigestWorkers();
+      }
+    });
+    if (opts.json === true) printJson(io, report);
+    else print(io, formatReport(report));
+    const failed = report.checks.find((c) => c.status === 'fail');
+    if (failed !== undefined) {
+      throw new CustosError(failed.code ?? 'CUSTODY_BUNDLE_UNREADABLE', 'Bundle did not verify', {
+        details: { field: failed.id, rule: failed.label },
+      });
+    }
   });
 
   ws(

@@ -19,7 +19,7 @@ import {
   type ExportRecordSource,
 } from '../../custody/index.ts';
 import type { CliCaller } from '../authz.ts';
-import { print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
+import { collect, print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
 
 interface WsOpts {
   workspace: string;
@@ -66,10 +66,6 @@ function recordSource(host: Host, caller: CliCaller, purpose: string): ExportRec
     actor: caller.actor,
     purpose,
   });
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 function parseDocument(text: string, field: string): unknown {

@@ -13,7 +13,7 @@ import {
   type RevokedKey,
   type VerifyReport,
 } from '../../custody/index.ts';
-import { printJson, print, readInputFile, type CliIo } from '../context.ts';
+import { collect, printJson, print, readInputFile, type CliIo } from '../context.ts';
 import type { KeyObject } from 'node:crypto';
 
 interface VerifyOpts {
@@ -26,10 +26,6 @@ interface VerifyOpts {
 }
 
 const PROGRESS_MIN_BYTES = 64 * 1024 * 1024;
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
 
 function progressBar(io: CliIo, total: number): ((read: number) => void) | undefined {
   const tty = (io.stderr as { isTTY?: boolean }).isTTY === true;

@@ -118,10 +118,12 @@ export class Archive {
     row: { sha256: string; export_id: string | null },
     details: Record<string, string> = {},
     correlationId?: string,
+    outcome?: 'success' | 'failure',
   ): Promise<void> {
     await this.#audit.record(
       workspaceId,
       custodyEvent({
+        ...(outcome === undefined ? {} : { outcome }),
         action,
         actor: caller.actor,
         bundleSha256: row.sha256,
@@ -139,9 +141,10 @@ export class Archive {
     action: 'custody.delivered' | 'custody.verified',
     caller: Caller,
     details: Record<string, string> = {},
+    options: { readonly outcome?: 'success' | 'failure'; readonly correlationId?: string } = {},
   ): Promise<void> {
     const row = await this.#row(workspaceId, sha256);
-    await this.#event(workspaceId, action, caller, row, details);
+    await this.#event(workspaceId, action, caller, row, details, options.correlationId, options.outcome);
   }
 
   /**

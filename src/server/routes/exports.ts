@@ -12,7 +12,10 @@ import {
   createExport,
   defaultCustodySettings,
   openCustody,
+  parseKeyList,
+  recordDelivery,
   recordStoreSource,
+  verifyArchived,
   type Caller,
   type Custody,
   type CustodyRole,
@@ -27,6 +30,28 @@ import { body, list, params, WORKSPACE_PARAM } from '../plugins/schemas.ts';
 
 const NAME = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' };
 const SHA256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+const VERIFY_REPORT = {
+  type: 'object',
+  properties: {
+    ok: { type: 'boolean' },
+    exportId: { type: 'string' },
+    encrypted: { type: 'boolean' },
+    bytes: { type: 'integer' },
+    checks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          label: { type: 'string' },
+          status: { enum: ['pass', 'fail', 'skip'] },
+          detail: { type: 'string' },
+          code: { type: 'string' },
+        },
+      },
+    },
+  },
+};
 const RECIPIENT = { type: 'string', pattern: '^age1[02-9ac-hj-np-z]{58}$' };
 
 const DEFINITION = {
@@ -251,6 +276,54 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           await out.done();
           throw err;
         }
+      },
+    });
+    apiRoute<
+      { workspace: string; sha256: string },
+      Record<string, never>,
+      { recipient: string; channel?: string }
+    >(app, iam, {
+      method: 'POST',
+      url: '/api/v1/workspaces/:workspace/exports/archive/:sha256/deliveries',
+      action: 'export.deliver',
+      summary: 'Record that an archived bundle was handed to its recipient (custody.delivered)',
+      tags: ['exports'],
+      params: params({ sha256: SHA256 }),
+      body: body(
+        {
+          recipient: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$' },
+          channel: { type: 'string', pattern: '^[a-z][a-z0-9._-]{0,63}$' },
+        },
+        ['recipient'],
+      ),
+      responses: { 201: { description: 'Recorded', schema: { type: 'object' } } },
+      handler: async ({ params: p, body: b, actor, identity, correlationId, reply }) => {
+        await recordDelivery(custody().archive, p.workspace, p.sha256, callerOf(actor, identity.roles), {
+          recipient: b.recipient,
+          ...(b.channel === undefined ? {} : { channel: b.channel }),
+          correlationId,
+        });
+        return reply.code(201).send({ sha256: p.sha256, recipient: b.recipient, channel: b.channel ?? null });
+      },
+    });
+
+    apiRoute<{ workspace: string; sha256: string }>(app, iam, {
+      method: 'POST',
+      url: '/api/v1/workspaces/:workspace/exports/archive/:sha256/verify',
+      action: 'export.verify',
+      summary:
+        'Verify an archived bundle against the workspace export keys and ledger (custody.verified); encrypted bundles report the decrypt check as failed',
+      tags: ['exports'],
+      params: params({ sha256: SHA256 }),
+      responses: { 200: { description: 'The verification report', schema: VERIFY_REPORT } },
+      handler: async ({ params: p, actor, identity, correlationId }) => {
+        const c = custody();
+        const keys = parseKeyList(await c.keys.keyList(p.workspace), 'key list');
+        return verifyArchived(c.archive, p.workspace, p.sha256, callerOf(actor, identity.roles), {
+          trustedKeys: keys.trusted,
+          revokedKeys: keys.revoked,
+          correlationId,
+        });
       },
     });
     return Promise.resolve();
