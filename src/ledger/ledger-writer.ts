@@ -118,9 +118,10 @@ class InProcessWriter implements LedgerWriter {
 const MAX_ATTEMPTS = 20;
 
 class ThreadWriter implements LedgerWriter {
-  // The thread queues a second batch behind the one it is committing, so it never waits for this
-  // thread; leaves are hashed as events arrive, inner nodes when the batch is sequenced here.
-  readonly concurrency = 2;
+  // The thread queues up to two batches behind the one it is committing, so it does not wait for
+  // this thread while the resolved appenders submit again; leaves are hashed as events arrive,
+  // inner nodes when the batch is sequenced here.
+  readonly concurrency = 3;
   readonly #ledgers: LedgerStore;
   readonly #thread: SqliteWriterThread;
   readonly #sequencers: Sequencers;
