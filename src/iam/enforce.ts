@@ -49,10 +49,16 @@ export async function enforce(ctx: IamContext, input: EnforceInput): Promise<Aut
     ...(input.context.purpose === undefined ? {} : { purpose: input.context.purpose }),
     details: { action: input.action, policies: [...decision.policies], via: input.context.authKind },
   });
+  // Name what decided: a forbid policy (e.g. classified-needs-purpose), or no permit at all. The
+  // policy set is public (docs/access.md), so this tells the caller nothing it could not know.
+  const why = decision.policies.includes('default-deny')
+    ? 'no role grants it'
+    : `policy ${decision.policies.join(', ')}`;
   throw new CustosError('IAM_ACCESS_DENIED', 'The access policy denies this request', {
     details: {
       field: input.credentialField,
-      rule: `action ${input.action} on ${installation ? 'the installation' : `workspace ${input.workspace}`}`,
+      rule: `action ${input.action} on ${installation ? 'the installation' : `workspace ${input.workspace}`} (${why})`,
+      policies: [...decision.policies],
     },
   });
 }

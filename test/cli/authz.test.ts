@@ -90,7 +90,7 @@ describe('CLI commands under the access policy', () => {
       code: 'IAM_ACCESS_DENIED',
       status: 403,
       field: 'CUSTOS_TOKEN',
-      rule: 'action key.rotate on workspace default',
+      rule: 'action key.rotate on workspace default (no role grants it)',
     });
     expect(rotate.stderr).not.toContain(tokens.auditor);
     const after = JSON.parse(
@@ -163,7 +163,7 @@ describe('CLI commands under the access policy', () => {
     expect(reveal.code).toBe(1);
     expect(JSON.parse(reveal.stderr)).toMatchObject({
       code: 'IAM_ACCESS_DENIED',
-      rule: 'action record.reveal on workspace default',
+      rule: 'action record.reveal on workspace default (no role grants it)',
     });
     const admin = await cli([...base, '--reveal', '--purpose', 'support case 7'], {
       CUSTOS_TOKEN: tokens.admin,

@@ -64,6 +64,10 @@ describe('records API', () => {
 
     const noPurpose = await as('operator', 'POST', `${URL_1001}/reveal`, {});
     expect(noPurpose.statusCode).toBe(403);
+    expect(noPurpose.json()).toMatchObject({
+      rule: 'action record.reveal on workspace default (policy classified-needs-purpose)',
+      policies: ['classified-needs-purpose'],
+    });
     const events = await ledgerEvents(h.host, 'default');
     const denied = events.filter(
       (e) => e.action === 'iam.access.denied' && e.correlationId === 'rec-operator-POST',
