@@ -309,7 +309,17 @@ const trigger = {
       type: 'object',
       additionalProperties: false,
       required: ['cron'],
-      properties: { kind: { const: 'schedule' }, cron: str(128), timezone: str(64) },
+      properties: {
+        kind: { const: 'schedule' },
+        cron: str(128),
+        timezone: str(64),
+        input: {
+          type: 'object',
+          maxProperties: 64,
+          description:
+            'Input of every scheduled run: data fields classified public or internal, of their declared type',
+        },
+      },
     },
     {
       type: 'object',

@@ -267,5 +267,37 @@ export function semanticProblems(def: WorkflowDefinition, options: SemanticOptio
   });
   if (options.resolveWorkflow !== undefined) subflowCycleProblems(def, options.resolveWorkflow, problems);
   credentialProblems(def, '', false, '', problems);
+  scheduleInputProblems(def, problems);
   return problems;
+}
+
+const JSON_TYPE: Readonly<Record<string, (v: unknown) => boolean>> = {
+  string: (v) => typeof v === 'string',
+  number: (v) => typeof v === 'number',
+  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  boolean: (v) => typeof v === 'boolean',
+  array: (v) => Array.isArray(v),
+};
+
+/**
+ * A schedule's static input sits in the definition, unencrypted and visible to every reader of
+ * it: only declared fields classified public or internal, of their declared type.
+ */
+function scheduleInputProblems(def: WorkflowDefinition, problems: ErrorProblem[]): void {
+  if (def.trigger.kind !== 'schedule' || def.trigger.input === undefined) return;
+  for (const [name, value] of Object.entries(def.trigger.input)) {
+    const at = `/trigger/input/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+    const field = Object.hasOwn(def.data.fields, name) ? def.data.fields[name] : undefined;
+    if (field === undefined) {
+      problems.push({ field: at, rule: 'declared in the data schema' });
+    } else if (field.classification === 'confidential' || field.classification === 'restricted') {
+      problems.push({
+        field: at,
+        rule: `a ${field.classification} field cannot be a static schedule input (definitions are not encrypted)`,
+      });
+    } else if (value !== null) {
+      const ok = JSON_TYPE[field.type] ?? ((v: unknown) => typeof v === 'object' && !Array.isArray(v));
+      if (!ok(value)) problems.push({ field: at, rule: `type ${field.type}` });
+    }
+  }
 }

@@ -56,7 +56,13 @@ export interface DataSchema {
 export type TriggerDefinition =
   | { readonly kind: 'manual' }
   | { readonly kind: 'webhook'; readonly path?: string }
-  | { readonly kind: 'schedule'; readonly cron: string; readonly timezone?: string }
+  | {
+      readonly kind: 'schedule';
+      readonly cron: string;
+      readonly timezone?: string;
+      /** Input of every scheduled run (public or internal fields only: it sits in the definition). */
+      readonly input?: Readonly<Record<string, JsonValue>>;
+    }
   | { readonly kind: 'event'; readonly event: string };
 
 /** How a connector authenticates; secrets are named, never written inline. */

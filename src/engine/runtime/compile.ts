@@ -40,10 +40,12 @@ function compileTrigger(def: WorkflowDefinition): CompiledTrigger {
       return { kind: 'webhook' };
     case 'schedule':
       parseCron(def.trigger.cron);
+      if (def.trigger.input !== undefined) checkInput(def, def.trigger.input);
       return {
         kind: 'schedule',
         cron: def.trigger.cron,
         ...(def.trigger.timezone === undefined ? {} : { timezone: def.trigger.timezone }),
+        ...(def.trigger.input === undefined ? {} : { input: def.trigger.input }),
       };
     default:
       return { kind: 'manual' };

@@ -59,7 +59,13 @@ export interface CompiledStep {
 export type CompiledTrigger =
   | { readonly kind: 'manual' }
   | { readonly kind: 'webhook' }
-  | { readonly kind: 'schedule'; readonly cron: string; readonly timezone?: string };
+  | {
+      readonly kind: 'schedule';
+      readonly cron: string;
+      readonly timezone?: string;
+      /** Input of every scheduled run (checked against the data schema at deploy). */
+      readonly input?: Readonly<Record<string, JsonValue>>;
+    };
 
 /** A parsed, validated workflow version, ready to run. */
 export interface CompiledWorkflow {

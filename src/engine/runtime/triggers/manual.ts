@@ -87,7 +87,14 @@ export async function startRun(deps: TriggerDeps, request: TriggerRequest): Prom
       details: { field: 'workflow', rule: 'no engaged kill switch', switch: stopped },
     });
   }
-  workflow.checkInput?.(request.input);
+  // A scheduled run's input is the one its deployed version declares, whatever the caller passed.
+  const runInput: JsonValue =
+    request.trigger === 'schedule'
+      ? workflow.trigger.kind === 'schedule'
+        ? (workflow.trigger.input ?? {})
+        : {}
+      : request.input;
+  workflow.checkInput?.(runInput);
   const first = workflow.steps[0];
   if (first === undefined) {
     throw new CustosError('RUNTIME_STEP_UNKNOWN', 'Workflow has no steps', { details: { field: 'steps' } });
@@ -99,7 +106,7 @@ export async function startRun(deps: TriggerDeps, request: TriggerRequest): Prom
       request.workflow,
       key,
     );
-    if (existing !== undefined) return sameRun(deps, existing, request.input);
+    if (existing !== undefined) return sameRun(deps, existing, runInput);
   }
   const runId = randomUUID();
   const trace = startTrace(request.traceparent);
@@ -107,7 +114,7 @@ export async function startRun(deps: TriggerDeps, request: TriggerRequest): Prom
   const input = await deps.codec.seal(
     { workspaceId: request.workspaceId, runId, slot: 'input' },
     keyId,
-    request.input,
+    runInput,
   );
   const now = new Date(deps.clock()).toISOString();
   const { inserted, row } = await deps.runs.insert(
@@ -129,7 +136,7 @@ export async function startRun(deps: TriggerDeps, request: TriggerRequest): Prom
     },
     request.before,
   );
-  if (!inserted) return sameRun(deps, row, request.input);
+  if (!inserted) return sameRun(deps, row, runInput);
   deps.metrics.runStarted(
     { workflow: request.workflow, owner: workflow.owner, environment: request.environment },
     request.trigger,
