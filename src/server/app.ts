@@ -11,7 +11,13 @@ import { buildOpenApi, type CollectedRoute } from './openapi.ts';
 import { apiRoute, publicRoute } from './plugins/api-route.ts';
 import { credentialOf, registerServerIam, type ServerIam } from './plugins/authn.ts';
 import { DEFAULT_BODY_LIMITS, installBodyGuard, type BodyLimits } from './plugins/body-guard.ts';
-import { DEFAULT_RATE_LIMITS, RateLimiter, type RateLimits } from './plugins/rate-limit.ts';
+import {
+  DatabaseRateLimiter,
+  DEFAULT_RATE_LIMITS,
+  MemoryRateLimiter,
+  type RateLimiter,
+  type RateLimits,
+} from './plugins/rate-limit.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
 import { installValidation } from './plugins/validation.ts';
 import { ROUTES, type RouteFactory } from './routes/index.ts';
@@ -104,7 +110,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxBytes: options.bodyLimit ?? DEFAULT_BODY_LIMITS.maxBytes,
     ...options.bodyLimits,
   };
-  const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMITS, ...options.rateLimits });
+  const limits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  // On PostgreSQL several API processes may serve one installation: they share the windows.
+  const limiter: RateLimiter =
+    host.store.dialect === 'postgres'
+      ? new DatabaseRateLimiter(host.store.db, limits)
+      : new MemoryRateLimiter(limits);
   const app = Fastify({
     logger: false,
     bodyLimit: bodyLimits.maxBytes,
@@ -129,13 +140,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   installBodyGuard(app, bodyLimits);
   installValidation(app);
   installSecurityHeaders(app);
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      limiter.hit(credentialOf(request)?.value, request.ip);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  app.addHook('onRequest', async (request) => {
+    await limiter.hit(credentialOf(request)?.value, request.ip);
   });
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof CustosError) return sendProblem(reply, request, err);

@@ -115,6 +115,13 @@ export interface TokenVaultTable {
   created_at: string;
 }
 
+/** One fixed rate-limit window of one key (a hashed credential or address), shared by API processes. */
+export interface RateLimitWindowsTable {
+  bucket: string;
+  window_start: number;
+  hits: number;
+}
+
 export interface Database extends LedgerTables, EngineTables, SecretsTables, CustodyTables, IamTables {
   custos_meta: MetaTable;
   workspaces: WorkspacesTable;
@@ -127,4 +134,5 @@ export interface Database extends LedgerTables, EngineTables, SecretsTables, Cus
   data_schemas: DataSchemasTable;
   blind_index: BlindIndexTable;
   token_vault: TokenVaultTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }

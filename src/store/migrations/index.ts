@@ -6,6 +6,7 @@ import { secrets } from './004-secrets.ts';
 import { engine } from './005-engine.ts';
 import { iam } from './006-iam.ts';
 import { checkpointChain } from './007-checkpoint-chain.ts';
+import { rateLimits } from './008-rate-limits.ts';
 import type { StoreMigration } from './types.ts';
 
 export const MIGRATIONS: readonly StoreMigration[] = [
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly StoreMigration[] = [
   engine,
   iam,
   checkpointChain,
+  rateLimits,
 ];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';
