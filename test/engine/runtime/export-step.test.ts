@@ -1,11 +1,8 @@
 // An export step on both dialects: a run stores a record and exports it through a saved definition;
 // the bundle is archived, its provenance names the run, the custody events carry the run's
 // correlation id, and a retried attempt of the step returns the archived bundle instead of another.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localCaller, custodyFor } from '../../../src/cli/commands/export.ts';
 import {
@@ -17,9 +14,9 @@ import {
 import type { WorkflowDefinition } from '../../../src/engine/definition/types.ts';
 import { deployWorkflow, installationRuntime } from '../../../src/engine/index.ts';
 import { exportRunner } from '../../../src/engine/runtime/exports-adapter.ts';
-import { initInstallation, openHost, type Host } from '../../../src/host/index.ts';
-import { DIALECTS, PG_URL } from '../../helpers/dialects.ts';
+import { DIALECTS } from '../../helpers/dialects.ts';
 import { ledgerEvents } from '../../server/harness.ts';
+import { install } from './processes.ts';
 
 const SOURCE = `
 format: custos/workflow/v1
@@ -57,36 +54,6 @@ const DEFINITION = {
 };
 
 const EMAIL = 'ada@example.com';
-
-async function install(dialect: 'sqlite' | 'postgres') {
-  const dir = mkdtempSync(join(tmpdir(), 'custos-export-step-'));
-  let schema: string | undefined;
-  let databaseUrl: string | undefined;
-  if (dialect === 'postgres') {
-    schema = `t_${randomBytes(6).toString('hex')}`;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`create schema ${schema}`);
-    await c.end();
-    databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  }
-  await initInstallation({ dataDir: dir, ...(databaseUrl === undefined ? {} : { databaseUrl }) });
-  const host: Host = await openHost({ dataDir: dir, env: {} });
-  return {
-    dir,
-    host,
-    cleanup: async () => {
-      await host.close();
-      rmSync(dir, { recursive: true, force: true });
-      if (schema !== undefined) {
-        const c = new pg.Client({ connectionString: PG_URL });
-        await c.connect();
-        await c.query(`drop schema if exists ${schema} cascade`);
-        await c.end();
-      }
-    },
-  };
-}
 
 afterAll(async () => {
   await closeDigestWorkers();
