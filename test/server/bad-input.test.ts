@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/iam/index.ts';
 import { checkJsonShape } from '../../src/server/plugins/body-guard.ts';
-import { PASSWORD, startHarness, type Harness } from './harness.ts';
+import { concretePath, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 describe('bad input at the API edge', () => {
   let h: Harness;
@@ -228,20 +228,6 @@ describe('bad bodies on every route that changes something', () => {
   });
   afterAll(() => h.close());
 
-  const SAMPLE: Readonly<Record<string, string>> = {
-    workspace: 'default',
-    userId: 'usr_0123456789abcdef',
-    grantId: 'grt_0123456789abcdef',
-    elevationId: 'elv_0123456789abcdef',
-    tokenId: '0123456789abcdef',
-    name: 'API_KEY',
-    provider: 'idp',
-    runId: '00000000-0000-4000-8000-000000000000',
-    workflow: 'intake',
-    type: 'employee',
-    id: 'e-1001',
-    sha256: 'a'.repeat(64),
-  };
   const TABLES = [
     'users',
     'api_tokens',
@@ -266,7 +252,7 @@ describe('bad bodies on every route that changes something', () => {
     const before = await snapshot();
     const wrong: string[] = [];
     for (const { method, path } of unsafe) {
-      const url = path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, p: string) => SAMPLE[p] ?? 'x');
+      const url = concretePath(path);
       for (const payload of [
         '{"purpose":',
         '{"__proto__":{"isAdmin":true}}',

@@ -223,3 +223,27 @@ export async function ledgerEvents(host: Host, ledger: string): Promise<LoggedEv
   const entries = await host.ledgers.store.entries(ledger, 0, size);
   return entries.map((e) => JSON.parse(e.toString('utf8')) as LoggedEvent);
 }
+
+/** A value for each path parameter of the API, well formed for its pattern. */
+const SAMPLE_PATH_PARAMS: Readonly<Record<string, string>> = {
+  workspace: 'default',
+  ledger: 'default',
+  userId: 'usr_0123456789abcdef',
+  grantId: 'grt_0123456789abcdef',
+  elevationId: 'elv_0123456789abcdef',
+  tokenId: '0123456789abcdef',
+  name: 'API_KEY',
+  provider: 'idp',
+  runId: '00000000-0000-4000-8000-000000000000',
+  workflow: 'intake',
+  type: 'employee',
+  id: 'e-1001',
+  sha256: 'a'.repeat(64),
+};
+
+/** An OpenAPI path (`/x/{param}`, a trailing `*` for a tile path) with sample values filled in. */
+export function concretePath(path: string): string {
+  return path
+    .replace(/\{([A-Za-z0-9_]+)\}/g, (_m, p: string) => SAMPLE_PATH_PARAMS[p] ?? 'x')
+    .replace(/\*$/, '0/000');
+}

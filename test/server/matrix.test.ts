@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken, policyText, ROLES, type Role } from '../../src/iam/index.ts';
-import { leaks, PASSWORD, startHarness, type Harness } from './harness.ts';
+import { concretePath, leaks, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 interface Operation {
@@ -38,29 +38,10 @@ function documentedMatrix(): Map<string, Set<Role>> {
   return out;
 }
 
-const SAMPLE: Readonly<Record<string, string>> = {
-  workspace: 'default',
-  ledger: 'default',
-  userId: 'usr_0123456789abcdef',
-  grantId: 'grt_0123456789abcdef',
-  elevationId: 'elv_0123456789abcdef',
-  tokenId: '0123456789abcdef',
-  name: 'API_KEY',
-  provider: 'idp',
-  runId: '00000000-0000-4000-8000-000000000000',
-  workflow: 'intake',
-  type: 'employee',
-  id: 'e-1001',
-};
-
 /** Bodies for routes whose policy reads an attribute from the body (a reveal needs a purpose). */
 const SAMPLE_BODY: Readonly<Record<string, Record<string, unknown>>> = {
   'record.reveal': { purpose: 'route matrix check' },
 };
-
-function concrete(path: string): string {
-  return path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, p: string) => SAMPLE[p] ?? 'x').replace(/\*$/, '0/000');
-}
 
 describe('route × role matrix, unauthenticated access, response scan', () => {
   let h: Harness;
@@ -134,7 +115,7 @@ describe('route × role matrix, unauthenticated access, response scan', () => {
         const sample = SAMPLE_BODY[op.action];
         const res = await h.inject({
           method: op.method,
-          url: concrete(op.path),
+          url: concretePath(op.path),
           headers: { authorization: `Bearer ${tokens.get(role) ?? ''}` },
           ...(sample === undefined ? {} : { payload: sample }),
         });
@@ -166,7 +147,7 @@ describe('route × role matrix, unauthenticated access, response scan', () => {
         if (op.auth === 'signature' && Object.keys(headers).length > 0) continue;
         const res = await h.inject({
           method: op.method,
-          url: concrete(op.path),
+          url: concretePath(op.path),
           headers: { ...headers, 'content-type': 'application/json' },
           payload: '{}',
         });

@@ -14,7 +14,7 @@ import {
   type ScrubResult,
 } from '../../custody/index.ts';
 import { collect, print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
-import { formatReport } from './verify.ts';
+import { printReport } from './verify.ts';
 import { custodyCaller, custodyFor } from './export.ts';
 
 interface WsOpts {
@@ -125,14 +125,7 @@ export function registerArchive(program: Command, io: CliIo): void {
         await closeDigestWorkers();
       }
     });
-    if (opts.json === true) printJson(io, report);
-    else print(io, formatReport(report));
-    const failed = report.checks.find((c) => c.status === 'fail');
-    if (failed !== undefined) {
-      throw new CustosError(failed.code ?? 'CUSTODY_BUNDLE_UNREADABLE', 'Bundle did not verify', {
-        details: { field: failed.id, rule: failed.label },
-      });
-    }
+    printReport(io, report, opts.json === true);
   });
 
   ws(

@@ -84,6 +84,21 @@ export function formatReport(report: VerifyReport): string {
   return lines.join('\n');
 }
 
+/**
+ * Print a verification report (JSON or one line per check). Throws the first failing check's
+ * error code (the exit code is then non-zero), naming the check.
+ */
+export function printReport(io: CliIo, report: VerifyReport, json: boolean): void {
+  if (json) printJson(io, report);
+  else print(io, formatReport(report));
+  const failed = report.checks.find((c) => c.status === 'fail');
+  if (failed !== undefined) {
+    throw new CustosError(failed.code ?? 'CUSTODY_BUNDLE_UNREADABLE', 'Bundle did not verify', {
+      details: { field: failed.id, rule: failed.label },
+    });
+  }
+}
+
 export function registerVerify(program: Command, io: CliIo): void {
   program
     .command('verify')
@@ -140,13 +155,6 @@ export function registerVerify(program: Command, io: CliIo): void {
       } finally {
         await closeDigestWorkers();
       }
-      if (opts.json === true) printJson(io, report);
-      else print(io, formatReport(report));
-      const failed = report.checks.find((c) => c.status === 'fail');
-      if (failed !== undefined) {
-        throw new CustosError(failed.code ?? 'CUSTODY_BUNDLE_UNREADABLE', 'Bundle did not verify', {
-          details: { field: failed.id, rule: failed.label },
-        });
-      }
+      printReport(io, report, opts.json === true);
     });
 }
