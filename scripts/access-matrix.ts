@@ -65,7 +65,7 @@ export function renderCliTable(): string {
   const rows: string[][] = [];
   for (const [path, accessOf] of Object.entries(CLI_ACCESS).sort(([a], [b]) => (a < b ? -1 : 1))) {
     for (const extra of variants[path] ?? [{}]) {
-      const access = accessOf({ workspace: 'default', ledger: 'default', ...extra }, []);
+      const access = accessOf({ workspace: 'default', ledger: 'default', ...extra });
       const spec = ACTIONS[access.action];
       const roles = spec.roles === 'self' ? ['self'] : [...spec.roles];
       const suffix = Object.keys(extra)

@@ -43,7 +43,7 @@ export interface CliCaller {
 }
 
 type Opts = Record<string, unknown>;
-type AccessOf = (opts: Opts, args: readonly unknown[]) => CliAccess;
+type AccessOf = (opts: Opts) => CliAccess;
 
 const str = (v: unknown, fallback = 'default'): string => (typeof v === 'string' ? v : fallback);
 const ws =
@@ -181,18 +181,13 @@ function principalOf(host: Host, workspace: string, actor: Actor): AuthzPrincipa
  * IAM_TOKEN_INVALID for a bad CUSTOS_TOKEN, IAM_ACCESS_DENIED (recorded in the ledger) when the
  * policy denies, INTERNAL for a command without a declared action.
  */
-export async function authorizeCommand(
-  host: Host,
-  env: NodeJS.ProcessEnv,
-  cmd: Command,
-  args: readonly unknown[] = [],
-): Promise<CliCaller> {
+export async function authorizeCommand(host: Host, env: NodeJS.ProcessEnv, cmd: Command): Promise<CliCaller> {
   const path = commandPath(cmd);
   const accessOf = Object.hasOwn(CLI_ACCESS, path) ? CLI_ACCESS[path] : undefined;
   if (accessOf === undefined) {
     throw new CustosError('INTERNAL', `Command "${path}" declares no access action`);
   }
-  const access = accessOf(cmd.opts(), args);
+  const access = accessOf(cmd.opts());
   const correlationId = `cli-${randomUUID()}`;
   const iam = serverIamOf(host);
   const token = env.CUSTOS_TOKEN;

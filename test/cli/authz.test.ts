@@ -33,7 +33,7 @@ describe('CLI authorization table', () => {
     const stale = [...Object.keys(CLI_ACCESS), ...Object.keys(CLI_UNGUARDED)].filter((p) => !all.includes(p));
     expect(stale).toEqual([]);
     for (const [path, accessOf] of Object.entries(CLI_ACCESS)) {
-      const access = accessOf({ workspace: 'default', ledger: 'system' }, []);
+      const access = accessOf({ workspace: 'default', ledger: 'system' });
       expect(Object.hasOwn(ACTIONS, access.action), path).toBe(true);
     }
   });
