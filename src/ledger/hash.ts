@@ -49,11 +49,3 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   nodeInput.set(right, 1 + HASH_SIZE);
   return sha256(nodeInput);
 }
-
-/** An entry's UTF-8 bytes and its leaf hash, from one allocation (the entry is a view after the prefix). */
-export function entryRow(text: string): { entry: Buffer; leafHash: Buffer } {
-  const input = Buffer.allocUnsafe(Buffer.byteLength(text, 'utf8') + 1);
-  input[0] = LEAF_PREFIX;
-  input.write(text, 1, 'utf8');
-  return { entry: input.subarray(1), leafHash: sha256(input) };
-}

@@ -1,14 +1,15 @@
-// How a batch of entries becomes durable. PostgreSQL (and an in-memory SQLite) sequence the batch
-// inside the locked transaction (write-tx.ts). With an SQLite file this thread sequences ahead on
-// its in-memory right edge and a writer thread (sqlite-writer.ts) commits under BEGIN IMMEDIATE
-// on its own connection after checking the stored size, so the fsync never blocks this thread.
+// How a batch of entries becomes durable. PostgreSQL (and an in-memory SQLite) hash and sequence
+// the batch inside the locked transaction (write-tx.ts). With an SQLite file a writer thread
+// (sqlite-writer.ts) does all of it under BEGIN IMMEDIATE on its own connection: leaf hashes,
+// sequencing (inner nodes, tiles), the checkpoint signature, the inserts and the fsync never
+// block this thread, which only validates and encodes events.
 import { CustosError } from '../errors/index.ts';
 import type { Store } from '../store/index.ts';
 import type { SealingKeyProvider } from './ledger-key.ts';
 import { openLedgerSeed } from './ledger-key.ts';
-import type { LedgerRecord, LedgerStore } from './ledger-store.ts';
+import type { LedgerRecord } from './ledger-store.ts';
 import { ed25519Signer } from './note.ts';
-import { Sequencer, type LockedView } from './sequencer.ts';
+import { Sequencer } from './sequencer.ts';
 import { SqliteWriterThread } from './sqlite-writer.ts';
 import { withWriteTx } from './write-tx.ts';
 
@@ -22,15 +23,8 @@ export interface WriteResult {
 export interface LedgerWriter {
   /** Batches one ledger may have in flight: the next is prepared while the previous commits. */
   readonly concurrency: number;
-  /**
-   * Sequence and durably write `entries` (with their leaf hashes when the caller has them).
-   * Throws LEDGER_APPEND_FAILED, LEDGER_KEY_MISMATCH.
-   */
-  append(
-    ledger: LedgerRecord,
-    entries: readonly Buffer[],
-    leafHashes?: readonly Buffer[],
-  ): Promise<WriteResult>;
+  /** Hash, sequence and durably write `entries`. Throws LEDGER_APPEND_FAILED, LEDGER_KEY_MISMATCH. */
+  append(ledger: LedgerRecord, entries: readonly Buffer[]): Promise<WriteResult>;
   /** Sign a checkpoint over entries no checkpoint covers yet; undefined when there are none. */
   checkpoint(ledger: LedgerRecord): Promise<WriteResult['checkpoint']>;
   close(): Promise<void>;
@@ -80,16 +74,11 @@ class InProcessWriter implements LedgerWriter {
     this.concurrency = ctx.store.dialect === 'postgres' ? 2 : 1;
   }
 
-  async #write(
-    l: LedgerRecord,
-    entries: readonly Buffer[],
-    leafHashes: readonly Buffer[] | undefined,
-    force: boolean,
-  ): Promise<WriteResult> {
+  async #write(l: LedgerRecord, entries: readonly Buffer[], force: boolean): Promise<WriteResult> {
     const sequencer = await this.#sequencers.get(l);
     try {
       return await withWriteTx(this.#ctx.store, l.id, async (tx) => {
-        const b = await sequencer.sequence(tx, entries, leafHashes, force);
+        const b = await sequencer.sequence(tx, entries, undefined, force);
         const rows = entries.map((entry, i) => ({ entry, leafHash: b.leafHashes[i] ?? Buffer.alloc(0) }));
         const cp =
           b.checkpoint === undefined ? undefined : { size: b.checkpoint.size, note: b.checkpoint.note };
@@ -102,12 +91,12 @@ class InProcessWriter implements LedgerWriter {
     }
   }
 
-  append(l: LedgerRecord, entries: readonly Buffer[], leafHashes?: readonly Buffer[]): Promise<WriteResult> {
-    return this.#write(l, entries, leafHashes, false);
+  append(l: LedgerRecord, entries: readonly Buffer[]): Promise<WriteResult> {
+    return this.#write(l, entries, false);
   }
 
   async checkpoint(l: LedgerRecord): Promise<WriteResult['checkpoint']> {
-    return (await this.#write(l, [], [], true)).checkpoint;
+    return (await this.#write(l, [], true)).checkpoint;
   }
 
   close(): Promise<void> {
@@ -115,87 +104,47 @@ class InProcessWriter implements LedgerWriter {
   }
 }
 
-const MAX_ATTEMPTS = 20;
-
 class ThreadWriter implements LedgerWriter {
-  // The thread queues up to two batches behind the one it is committing, so it does not wait for
-  // this thread while the resolved appenders submit again; leaves are hashed as events arrive,
-  // inner nodes when the batch is sequenced here.
+  // The thread hashes, sequences, signs and commits; it queues up to two batches behind the one it
+  // is committing, so it does not wait for this thread while the resolved appenders submit again.
   readonly concurrency = 3;
-  readonly #ledgers: LedgerStore;
+  readonly #ctx: WriterContext;
   readonly #thread: SqliteWriterThread;
-  readonly #sequencers: Sequencers;
-  readonly #planning = new Map<string, Promise<unknown>>();
+  readonly #opened = new Map<string, Promise<void>>();
 
-  constructor(ctx: WriterContext, ledgers: LedgerStore, file: string) {
-    this.#ledgers = ledgers;
+  constructor(ctx: WriterContext, file: string) {
+    this.#ctx = ctx;
     this.#thread = new SqliteWriterThread(file);
-    this.#sequencers = new Sequencers(ctx);
   }
 
-  /** Sequencing and posting run one at a time per ledger, so the thread receives batches in order. */
-  #serially<T>(ledgerId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#planning.get(ledgerId) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    this.#planning.set(
-      ledgerId,
-      run.catch(() => undefined),
-    );
-    return run;
-  }
-
-  #view(ledgerId: string, size: number): LockedView {
-    const store = this.#ledgers;
-    return {
-      size,
-      read: (level, from, to) =>
-        level === 0 ? store.leafHashes(ledgerId, from, to) : store.tileHashes(ledgerId, level, from, to),
-      latestCheckpointSize: async () => (await store.latestCheckpoint(ledgerId))?.size,
-    };
-  }
-
-  async #write(
-    l: LedgerRecord,
-    entries: readonly Buffer[],
-    leafHashes: readonly Buffer[] | undefined,
-    force: boolean,
-  ): Promise<WriteResult> {
-    const sequencer = await this.#sequencers.get(l);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // Sequenced on the right edge in memory, which already includes batches still in flight;
-      // the thread checks the stored size, and a stale plan is refused and sequenced again.
-      const planned = await this.#serially(l.id, async () => {
-        const size = (attempt === 0 ? sequencer.size : undefined) ?? (await this.#ledgers.size(l.id));
-        const b = await sequencer.sequence(this.#view(l.id, size), entries, leafHashes, force);
-        if (entries.length === 0 && b.checkpoint === undefined) return { b, written: undefined };
-        const cp =
-          b.checkpoint === undefined ? undefined : { size: b.checkpoint.size, note: b.checkpoint.note };
-        return { b, cp, written: this.#thread.write(l.id, b.first, entries, b.leafHashes, b.tiles, cp) };
+  /** Hand the ledger's signing key to the thread once (unsealed here, by the root key provider). */
+  #open(l: LedgerRecord): Promise<void> {
+    let opened = this.#opened.get(l.id);
+    if (opened === undefined) {
+      opened = openLedgerSeed(this.#ctx.root, l.id, l.keyName, l.publicKey, l.sealedSeed).then((seed) => {
+        this.#thread.open(l.id, l.origin, l.keyName, seed, this.#ctx.checkpointEveryEntries);
       });
-      if (planned.written === undefined) return { first: planned.b.first };
-      let stored: number | undefined;
-      try {
-        stored = await planned.written;
-      } catch (cause) {
-        sequencer.reset();
-        throw appendFailed(l.id, cause);
-      }
-      if (stored === undefined) {
-        return planned.cp === undefined
-          ? { first: planned.b.first }
-          : { first: planned.b.first, checkpoint: planned.cp };
-      }
-      sequencer.reset();
+      opened.catch(() => this.#opened.delete(l.id));
+      this.#opened.set(l.id, opened);
     }
-    throw appendFailed(l.id, new Error('the stored size kept changing under the writer'));
+    return opened;
   }
 
-  append(l: LedgerRecord, entries: readonly Buffer[], leafHashes?: readonly Buffer[]): Promise<WriteResult> {
-    return this.#write(l, entries, leafHashes, false);
+  async #write(l: LedgerRecord, entries: readonly Buffer[], force: boolean): Promise<WriteResult> {
+    await this.#open(l);
+    try {
+      return await this.#thread.write(l.id, entries, force);
+    } catch (cause) {
+      throw appendFailed(l.id, cause);
+    }
+  }
+
+  append(l: LedgerRecord, entries: readonly Buffer[]): Promise<WriteResult> {
+    return this.#write(l, entries, false);
   }
 
   async checkpoint(l: LedgerRecord): Promise<WriteResult['checkpoint']> {
-    return (await this.#write(l, [], [], true)).checkpoint;
+    return (await this.#write(l, [], true)).checkpoint;
   }
 
   close(): Promise<void> {
@@ -212,7 +161,7 @@ function appendFailed(ledgerId: string, cause: unknown): CustosError {
 }
 
 /** The writer for a store: the writer thread for an SQLite file, in-process otherwise. */
-export function ledgerWriter(ctx: WriterContext, ledgers: LedgerStore): LedgerWriter {
+export function ledgerWriter(ctx: WriterContext): LedgerWriter {
   const file = ctx.store.sqlite?.raw.location() ?? null;
-  return file === null || file === '' ? new InProcessWriter(ctx) : new ThreadWriter(ctx, ledgers, file);
+  return file === null || file === '' ? new InProcessWriter(ctx) : new ThreadWriter(ctx, file);
 }

@@ -6,7 +6,6 @@ import type { AuditEvent } from './audit-sink.ts';
 import { openCheckpoint, type SignedCheckpoint } from './checkpoint.ts';
 import { checkEvent, entryText } from './events.ts';
 import { GroupCommit } from './group-commit.ts';
-import { entryRow } from './hash.ts';
 import { openLedgerSigner, type SealingKeyProvider } from './ledger-key.ts';
 import type { LedgerRecord, LedgerStore } from './ledger-store.ts';
 import { readNodes, type TileCache } from './node-reader.ts';
@@ -65,11 +64,6 @@ export interface ConsistencyProof {
   readonly proof: readonly Buffer[];
 }
 
-interface PendingEntry {
-  readonly entry: Buffer;
-  readonly leafHash: Buffer;
-}
-
 export class Ledger {
   readonly id: string;
   readonly origin: string;
@@ -78,7 +72,7 @@ export class Ledger {
   readonly verifier: NoteVerifier;
   readonly #record: LedgerRecord;
   readonly #ctx: LedgerContext;
-  readonly #group: GroupCommit<PendingEntry, AppendReceipt>;
+  readonly #group: GroupCommit<Buffer, AppendReceipt>;
   #signer: Promise<NoteSigner> | undefined;
   /** Entries this process knows are committed, and the size the newest checkpoint it knows covers. */
   #committed = 0;
@@ -305,18 +299,13 @@ export class Ledger {
   }
 
   /** An entry ready to submit, hashed now so the hashing overlaps the batch being committed. */
-  #pending(text: string): PendingEntry {
-    return entryRow(text);
+  /** An entry's UTF-8 bytes; the writer hashes them (the SQLite writer thread, off this one). */
+  #pending(text: string): Buffer {
+    return Buffer.from(text, 'utf8');
   }
 
-  async #commit(items: readonly PendingEntry[]): Promise<AppendReceipt[]> {
-    const entries = new Array<Buffer>(items.length);
-    const leafHashes = new Array<Buffer>(items.length);
-    items.forEach((it, i) => {
-      entries[i] = it.entry;
-      leafHashes[i] = it.leafHash;
-    });
-    const result = await this.#ctx.writer.append(this.#record, entries, leafHashes);
+  async #commit(entries: readonly Buffer[]): Promise<AppendReceipt[]> {
+    const result = await this.#ctx.writer.append(this.#record, entries);
     this.#committed = Math.max(this.#committed, result.first + entries.length);
     this.#afterWrite(result);
     const receipts = new Array<AppendReceipt>(entries.length);

@@ -175,14 +175,11 @@ export class Ledgers {
       root: this.#root,
       settings: this.settings,
       cache: this.#cache,
-      writer: (this.#writer ??= ledgerWriter(
-        {
-          store: this.#rawStore,
-          root: this.#root,
-          checkpointEveryEntries: this.settings.checkpointEveryEntries,
-        },
-        this.store,
-      )),
+      writer: (this.#writer ??= ledgerWriter({
+        store: this.#rawStore,
+        root: this.#root,
+        checkpointEveryEntries: this.settings.checkpointEveryEntries,
+      })),
       onCheckpoint: (ledger) => {
         this.#stamp(ledger);
       },

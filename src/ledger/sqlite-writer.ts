@@ -1,13 +1,12 @@
-// The main-thread side of the SQLite writer thread (sqlite-writer-worker.ts): posts each batch the
-// sequencer planned and resolves once the thread committed it, or reports the stored size when
-// the batch was planned on a stale one (another process wrote; nothing was written).
+// The main-thread side of the SQLite writer thread (sqlite-writer-worker.ts): registers each ledger
+// with its signing key once, posts batches of encoded entries in order, and resolves each with the
+// index of its first entry (and the checkpoint signed with it) once the thread committed it.
 import { Worker } from 'node:worker_threads';
-import { nowIso } from '../store/index.ts';
-import type { WriteReply, WriteRequest } from './sqlite-writer-worker.ts';
-import type { CompletedTile } from './tile-state.ts';
+import type { OpenRequest, WriteReply, WriteRequest } from './sqlite-writer-worker.ts';
+import type { WriteResult } from './ledger-writer.ts';
 
 interface Waiting {
-  resolve: (storedSize: number | undefined) => void;
+  resolve: (result: WriteResult) => void;
   reject: (err: Error) => void;
 }
 
@@ -27,7 +26,12 @@ export class SqliteWriterThread {
       if (w === undefined) return;
       this.#waiting.delete(reply.id);
       if ('error' in reply) w.reject(new Error(reply.error));
-      else w.resolve(reply.ok ? undefined : reply.size);
+      else
+        w.resolve(
+          reply.checkpoint === undefined
+            ? { first: reply.first }
+            : { first: reply.first, checkpoint: reply.checkpoint },
+        );
     });
     this.#worker.on('error', (err: unknown) => {
       this.#fail(err instanceof Error ? err : new Error('ledger writer thread failed'));
@@ -43,46 +47,47 @@ export class SqliteWriterThread {
     this.#waiting.clear();
   }
 
-  /**
-   * Post a batch sequenced on stored size `first` (synchronously, so posts keep their order).
-   * Resolves undefined once durable, or the stored size when it was not `first`.
-   */
-  write(
+  /** Register a ledger with the thread (its signing key seed is copied over, then zeroed here). */
+  open(
     ledgerId: string,
-    first: number,
-    entries: readonly Uint8Array[],
-    leafHashes: readonly Uint8Array[],
-    tiles: readonly CompletedTile[],
-    checkpoint?: { size: number; note: string },
-  ): Promise<number | undefined> {
+    origin: string,
+    keyName: string,
+    seed: Uint8Array,
+    checkpointEveryEntries: number,
+  ): void {
+    const copy = new Uint8Array(seed);
+    seed.fill(0);
+    const request: OpenRequest = {
+      type: 'open',
+      ledgerId,
+      origin,
+      keyName,
+      seed: copy,
+      checkpointEveryEntries,
+    };
+    this.#worker.postMessage(request, [copy.buffer]);
+  }
+
+  /**
+   * Post a batch (synchronously, so posts keep their order). Resolves with the index of its first
+   * entry and the checkpoint signed with it, once durable.
+   */
+  write(ledgerId: string, entries: readonly Uint8Array[], force: boolean): Promise<WriteResult> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
     let total = 0;
     for (const e of entries) total += e.length;
     const data = new Uint8Array(total);
     const lengths = new Uint32Array(entries.length);
-    const hashes = new Uint8Array(entries.length * 32);
     let at = 0;
     entries.forEach((e, i) => {
       data.set(e, at);
       lengths[i] = e.length;
       at += e.length;
-      const h = leafHashes[i];
-      if (h !== undefined) hashes.set(h, i * 32);
     });
-    const request: WriteRequest = {
-      id: this.#next++,
-      ledgerId,
-      first,
-      data,
-      lengths,
-      hashes,
-      // Copied: a hash may be a view of a pooled buffer, which postMessage would clone whole.
-      tiles: tiles.map((t) => ({ level: t.level, index: t.index, hash: new Uint8Array(t.hash) })),
-      ...(checkpoint === undefined ? {} : { checkpoint: { ...checkpoint, createdAt: nowIso() } }),
-    };
+    const request: WriteRequest = { type: 'write', id: this.#next++, ledgerId, data, lengths, force };
     return new Promise((resolve, reject) => {
       this.#waiting.set(request.id, { resolve, reject });
-      this.#worker.postMessage(request, [data.buffer, lengths.buffer, hashes.buffer]);
+      this.#worker.postMessage(request, [data.buffer, lengths.buffer]);
     });
   }
 
