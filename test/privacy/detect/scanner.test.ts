@@ -53,6 +53,13 @@ function assertWellFormed(text: string, findings: readonly Finding[]): void {
   }
 }
 
+/** Occurrences of `needle` in `hay`, overlapping ones included. */
+function occurrences(hay: string, needle: string): number {
+  let n = 0;
+  for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) n++;
+  return n;
+}
+
 describe('scanText', () => {
   it('finds each category in one text, in order, with counts', () => {
     const text = `From ${PII.join(' / ')}. DOB: 1985-03-12.`;
@@ -189,9 +196,15 @@ describe('scanText', () => {
           const text = parts.join(' ');
           const { findings } = scanText(text);
           const redacted = redactText(text, findings, style);
-          for (const f of findings) expect(redacted).not.toContain(text.slice(f.start, f.end));
           const again = scanText(redacted).findings.map((f) => redacted.slice(f.start, f.end));
-          for (const f of findings) expect(again).not.toContain(text.slice(f.start, f.end));
+          const values = findings.map((f) => text.slice(f.start, f.end));
+          // Every detected occurrence is gone. The same characters may also stand elsewhere where the
+          // scanner rightly did not flag them (a card number running into more digits): those stay.
+          for (const v of new Set(values)) {
+            const unflagged = occurrences(text, v) - values.filter((x) => x === v).length;
+            expect(occurrences(redacted, v)).toBeLessThanOrEqual(Math.max(0, unflagged));
+            if (unflagged <= 0) expect(again).not.toContain(v);
+          }
         },
       ),
     );
