@@ -2,7 +2,7 @@
 // admin approves or denies; an approved role is a grant that expires by itself. Every step is a
 // ledger event in the workspace ledger.
 import { CustosError } from '../errors/index.ts';
-import type { Actor } from '../ledger/index.ts';
+import { withCorrelation, type Actor } from '../ledger/index.ts';
 import type { ElevationsTable } from '../store/index.ts';
 import { recordIam } from './audit.ts';
 import { laterOf, nowOf, type IamContext } from './context.ts';
@@ -65,10 +65,6 @@ function toElevation(r: Row): Elevation {
   };
 }
 
-function corr(correlationId: string | undefined): { correlationId?: string } {
-  return correlationId === undefined ? {} : { correlationId };
-}
-
 export interface ElevationRequest {
   readonly actor: Actor;
   readonly workspace: string;
@@ -115,7 +111,7 @@ export async function requestElevation(ctx: IamContext, input: ElevationRequest)
     ledger: input.workspace,
     resource: { kind: 'elevation', id: row.id },
     details: { role, durationSeconds, reason },
-    ...corr(input.correlationId),
+    ...withCorrelation(input.correlationId),
   });
   return toElevation(row);
 }
@@ -195,7 +191,7 @@ export async function decideElevation(
       ...(decided.expires_at === null ? {} : { expiresAt: decided.expires_at }),
       ...(decided.grant_id === null ? {} : { grant: decided.grant_id }),
     },
-    ...corr(input.correlationId),
+    ...withCorrelation(input.correlationId),
   });
   return toElevation(decided);
 }

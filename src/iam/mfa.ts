@@ -2,7 +2,7 @@
 // confirmation, verification with replay protection and throttling, and reset by an admin.
 import { randomBytes } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
-import type { Actor } from '../ledger/index.ts';
+import { withCorrelation, type Actor } from '../ledger/index.ts';
 import { asBuffer } from '../store/index.ts';
 import { recordIam, userActor } from './audit.ts';
 import { nowOf, type IamContext } from './context.ts';
@@ -16,10 +16,6 @@ export interface Factors {
 
 function aad(userId: string): Buffer {
   return Buffer.from(`custos/iam/totp/v1\u0000${userId}`, 'utf8');
-}
-
-function corr(correlationId: string | undefined): { correlationId?: string } {
-  return correlationId === undefined ? {} : { correlationId };
 }
 
 export async function factorsOf(ctx: IamContext, userId: string): Promise<Factors> {
@@ -123,7 +119,7 @@ export async function confirmTotp(
     actor: userActor(userId),
     resource: { kind: 'user', id: userId },
     details: { factor: 'totp' },
-    ...corr(correlationId),
+    ...withCorrelation(correlationId),
   });
 }
 
@@ -153,6 +149,6 @@ export async function resetFactors(
     action: 'iam.mfa.reset',
     actor,
     resource: { kind: 'user', id: userId },
-    ...corr(correlationId),
+    ...withCorrelation(correlationId),
   });
 }

@@ -1,6 +1,7 @@
 // Local sign-in with email and password: throttled and locked per submitted identifier, the same
 // answer and the same argon2id work whether or not the account exists, and the session stage that
 // follows (second factor, mandatory enrollment, or signed in).
+import { withCorrelation } from '../ledger/index.ts';
 import { CustosError } from '../errors/index.ts';
 import { ANONYMOUS, recordIam, userActor } from './audit.ts';
 import { nowOf, type IamContext } from './context.ts';
@@ -31,10 +32,6 @@ function dummyHash(cost: Argon2idCost): Promise<string> {
   return h;
 }
 
-function corr(correlationId: string | undefined): { correlationId?: string } {
-  return correlationId === undefined ? {} : { correlationId };
-}
-
 /** The failure every wrong sign-in gets, whatever was wrong. */
 export function credentialsInvalid(): CustosError {
   return new CustosError('IAM_CREDENTIALS_INVALID', 'Email or password is wrong', {
@@ -60,7 +57,7 @@ export async function signInWithPassword(
       actor: ANONYMOUS,
       resource: { kind: 'account', id: 'unknown' },
       outcome: 'denied',
-      ...corr(input.correlationId),
+      ...withCorrelation(input.correlationId),
     });
     throw new CustosError('IAM_SIGN_IN_LOCKED', 'Too many failed sign-ins; try again later', {
       details: { field: 'credentials', rule: 'lockout after repeated failures' },
@@ -84,7 +81,7 @@ export async function signInWithPassword(
       resource,
       outcome: 'failure',
       details: { method: 'password' },
-      ...corr(input.correlationId),
+      ...withCorrelation(input.correlationId),
     });
     if (locked) {
       await recordIam(ctx, {
@@ -92,7 +89,7 @@ export async function signInWithPassword(
         actor: ANONYMOUS,
         resource,
         outcome: 'denied',
-        ...corr(input.correlationId),
+        ...withCorrelation(input.correlationId),
       });
     }
     throw credentialsInvalid();
@@ -130,7 +127,7 @@ export async function completeSignIn(
     actor: userActor(user.id),
     resource: { kind: 'session', id: issued.session.id },
     details: { method, stage },
-    ...corr(correlationId),
+    ...withCorrelation(correlationId),
   });
   return { user, stage, issued };
 }

@@ -42,3 +42,8 @@ export class MemoryAuditSink implements AuditSink {
     return Promise.resolve();
   }
 }
+
+/** The `correlationId` member of an event when there is one, to spread into it. */
+export function withCorrelation(correlationId: string | undefined): { correlationId?: string } {
+  return correlationId === undefined ? {} : { correlationId };
+}

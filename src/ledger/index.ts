@@ -1,6 +1,6 @@
 // Public surface of ledger/: audit events and sinks, the tamper-evident log (RFC 6962/9162 Merkle
 // tree, C2SP signed-note checkpoints and tlog-tiles), proofs, verification and RFC 3161 time-stamps.
-export { MemoryAuditSink } from './audit-sink.ts';
+export { MemoryAuditSink, withCorrelation } from './audit-sink.ts';
 export type { Actor, ActorKind, AuditEvent, AuditSink, Outcome, ResourceRef } from './audit-sink.ts';
 export { Ledgers, LEDGER_NAME } from './ledgers.ts';
 export type { LedgersOptions } from './ledgers.ts';

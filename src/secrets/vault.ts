@@ -3,7 +3,7 @@
 import { sql, type Kysely } from 'kysely';
 import { CustosError } from '../errors/index.ts';
 import type { Keyring, KeyScope } from '../keys/index.ts';
-import type { Actor, AuditEvent, AuditSink } from '../ledger/index.ts';
+import { withCorrelation, type Actor, type AuditEvent, type AuditSink } from '../ledger/index.ts';
 import { registerSecret } from '../observe/index.ts';
 import { asBuffer, type Database, type Store } from '../store/index.ts';
 import {
@@ -51,10 +51,6 @@ export interface WriteSecretInput extends SecretRef {
 interface Change {
   readonly actor: Actor;
   readonly correlationId?: string;
-}
-
-function correlationOf(change: Change): { correlationId?: string } {
-  return change.correlationId === undefined ? {} : { correlationId: change.correlationId };
 }
 
 export interface ListFilter {
@@ -222,7 +218,7 @@ export class SecretsVault {
     }
     await this.#record(ref, {
       actor: input.actor,
-      ...correlationOf(input),
+      ...withCorrelation(input.correlationId),
       action: mode === 'set' ? 'secret.set' : 'secret.rotate',
       outcome: 'success',
       details: {
@@ -272,7 +268,7 @@ export class SecretsVault {
     });
     await this.#record(ref, {
       actor: input.actor,
-      ...correlationOf(input),
+      ...withCorrelation(input.correlationId),
       action: 'secret.delete',
       outcome: 'success',
       details: { name: ref.name, connector: ref.connector, env: ref.env, versionsWiped: versions },
@@ -313,7 +309,7 @@ export class SecretsVault {
     });
     await this.#record(ref, {
       actor: input.actor,
-      ...correlationOf(input),
+      ...withCorrelation(input.correlationId),
       action: 'secret.schedule',
       outcome: 'success',
       details: {
