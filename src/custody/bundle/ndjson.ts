@@ -128,12 +128,6 @@ export function encodeLine(record: ExportRecord): string {
   return `${exactLine(record)}\n`;
 }
 
-function compareKey(aType: string, aId: string, bType: string, bId: string): number {
-  if (aType !== bType) return aType < bType ? -1 : 1;
-  if (aId === bId) return 0;
-  return aId < bId ? -1 : 1;
-}
-
 /** Output buffers are about this size; a longer line gets a buffer of its own. */
 const CHUNK_BYTES = 1024 * 1024;
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
@@ -141,73 +135,66 @@ const MAX_UTF8_PER_UNIT = 3;
 const LF = 0x0a;
 const LONE_SURROGATE_ESCAPE_BYTES = Buffer.from(LONE_SURROGATE_ESCAPE, 'latin1');
 
-/** Lines written straight into one output buffer, each record's text transcoded exactly once. */
-class LineBuffer {
-  #buf = Buffer.allocUnsafe(CHUNK_BYTES);
-  #used = 0;
-  #records: ExportRecord[] = [];
+function outOfOrder(): CustosError {
+  return new CustosError(
+    'CUSTODY_DEFINITION_INVALID',
+    'Export records are not in strictly increasing (type, id) order',
+    {
+      details: { field: 'records', rule: 'sorted by type then id, without duplicates' },
+    },
+  );
+}
 
-  get used(): number {
-    return this.#used;
-  }
-
-  /** Append the record's line; returns a full buffer when the line did not fit beside earlier ones. */
-  add(record: ExportRecord): Buffer | undefined {
-    const line = nativeLine(record) ?? exactLine(record);
-    const room = line.length * MAX_UTF8_PER_UNIT + 1;
-    let full: Buffer | undefined;
-    if (this.#used + room > this.#buf.length) {
-      full = this.#used > 0 ? this.take() : undefined;
-      if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
-    }
-    this.#used += this.#buf.write(line, this.#used, 'utf8');
-    this.#buf[this.#used++] = LF;
-    this.#records.push(record);
-    return full;
-  }
-
-  /** The lines so far, as a buffer the caller owns. */
-  take(): Buffer {
-    const out = this.#buf.subarray(0, this.#used);
-    const records = this.#records;
-    this.#buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.#used = 0;
-    this.#records = [];
-    // One search per buffer instead of one per line: a lone surrogate (or a literal "\\ud") is
-    // rare, and the lines are then redone one by one on the exact path.
-    if (out.includes(LONE_SURROGATE_ESCAPE_BYTES))
-      return Buffer.from(records.map((r) => encodeLine(r)).join(''), 'utf8');
-    return out;
-  }
+/**
+ * A full buffer whose native lines may hold a lone surrogate escape (or a literal "\\ud"): one
+ * search per buffer instead of one per line, as such text is rare. The lines that have it are
+ * parsed back and redone on the exact path, which gives the same text for a literal backslash and
+ * throws for a lone surrogate. Parsing a native line gives back the record it was made from: only
+ * strings, finite numbers, booleans, null, arrays and plain objects with keys in code-unit order
+ * take the native path, and JSON.stringify writes each of them losslessly.
+ */
+function checked(buf: Buffer): Buffer {
+  if (!buf.includes(LONE_SURROGATE_ESCAPE_BYTES)) return buf;
+  const lines = buf.toString('utf8').split('\n');
+  lines.pop();
+  const redone = lines.map((line) =>
+    line.includes(LONE_SURROGATE_ESCAPE) ? exactLine(JSON.parse(line) as ExportRecord) : line,
+  );
+  return Buffer.from(`${redone.join('\n')}\n`, 'utf8');
 }
 
 /**
  * Encode batches of records into NDJSON buffers of about 1 MiB. Throws CUSTODY_DEFINITION_INVALID
  * when the source breaks the (type, id) order, which would make two exports of the same data differ,
  * and CRYPTO_CANONICAL_JSON_INVALID for a value RFC 8785 cannot represent.
+ *
+ * This is the export's hot loop (about one JSON.stringify call per record): each line is written
+ * straight into the output buffer, transcoded exactly once, and no record outlives its batch.
  */
 export async function* encodeRecords(
   batches: AsyncIterable<readonly ExportRecord[]>,
 ): AsyncGenerator<Buffer> {
-  const lines = new LineBuffer();
+  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  let used = 0;
   let lastType: string | undefined;
   let lastId = '';
   for await (const records of batches) {
     for (const r of records) {
-      if (lastType !== undefined && compareKey(lastType, lastId, r.type, r.id) >= 0) {
-        throw new CustosError(
-          'CUSTODY_DEFINITION_INVALID',
-          'Export records are not in strictly increasing (type, id) order',
-          {
-            details: { field: 'records', rule: 'sorted by type then id, without duplicates' },
-          },
-        );
+      const { type, id } = r;
+      // Strictly increasing (type, id) in code-unit order.
+      if (type === lastType ? id <= lastId : lastType !== undefined && type < lastType) throw outOfOrder();
+      lastType = type;
+      lastId = id;
+      const line = nativeLine(r) ?? exactLine(r);
+      const room = line.length * MAX_UTF8_PER_UNIT + 1;
+      if (used + room > buf.length) {
+        if (used > 0) yield checked(buf.subarray(0, used));
+        buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+        used = 0;
       }
-      lastType = r.type;
-      lastId = r.id;
-      const full = lines.add(r);
-      if (full !== undefined) yield full;
+      used += buf.write(line, used);
+      buf[used++] = LF;
     }
   }
-  if (lines.used > 0) yield lines.take();
+  if (used > 0) yield checked(buf.subarray(0, used));
 }
