@@ -2,7 +2,7 @@
 // read through RecordStore (audited there), each field cleared, masked or given a deterministic token
 // (equal values → equal tokens, so repeated exports stay byte-identical and joins survive).
 import type { JsonValue } from '../crypto/index.ts';
-import { CustosError, isCustosError } from '../errors/index.ts';
+import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
 import {
   fieldOf,
@@ -24,10 +24,9 @@ export interface RecordStoreSourceOptions {
   /** Who the reads are audited as, and why. */
   readonly actor: Actor;
   readonly purpose: string;
+  /** The run's or request's correlation id, carried by every record read's audit event. */
+  readonly correlationId?: string;
 }
-
-/** Records that can no longer be read (deleted meanwhile, subject erased) are left out of the export. */
-const GONE = new Set(['PRIVACY_RECORD_NOT_FOUND', 'KEYS_SUBJECT_SHREDDED']);
 
 function asJson(v: unknown): JsonValue | undefined {
   if (v === undefined) return undefined;
@@ -65,14 +64,15 @@ export function recordStoreSource(o: RecordStoreSourceOptions): ExportRecordSour
       // Clear values and tokens both need the decrypted value; the caller's permission decided the treatment.
       const reveal = specs.some(([, t]) => t !== 'mask');
       const out: { id: string; data: Record<string, JsonValue> }[] = [];
-      for (const id of ids) {
-        let view;
-        try {
-          view = await o.records.get(workspaceId, type, id, { reveal, actor: o.actor, purpose: o.purpose });
-        } catch (err) {
-          if (isCustosError(err) && GONE.has(err.code)) continue;
-          throw err;
-        }
+      // One batch read: records deleted or erased meanwhile are simply not among the views.
+      const views = await o.records.getMany(workspaceId, type, ids, {
+        reveal,
+        actor: o.actor,
+        purpose: o.purpose,
+        ...(o.correlationId === undefined ? {} : { correlationId: o.correlationId }),
+      });
+      for (const view of views) {
+        const id = view.id;
         const data = Object.create(null) as Record<string, JsonValue>;
         for (const [spec, t] of specs) {
           const value = valueAt(view.fields, spec);

@@ -3,9 +3,10 @@
 import { CustosError } from '../errors/index.ts';
 import { hmacSha256 } from '../crypto/index.ts';
 import { isCustosError } from '../errors/index.ts';
-import type { Keyring } from '../keys/index.ts';
+import type { Selectable } from 'kysely';
+import type { DataKey, Keyring } from '../keys/index.ts';
 import type { Actor, AuditEvent, AuditSink, ResourceRef } from '../ledger/index.ts';
-import { nowIso, type Store } from '../store/index.ts';
+import { nowIso, type RecordsTable, type Store } from '../store/index.ts';
 import { checkPurpose, denyAll, type Authorize } from './authorize.ts';
 import { blindIndexContext, blindIndexDigest } from './blind-index.ts';
 import { defaultNormalization, type Normalization } from './classification.ts';
@@ -17,6 +18,11 @@ import { importError, writeImport } from './record-import.ts';
 import { maskForDisplay } from './record-view.ts';
 import { defineDataSchema, fieldOf, type DataSchema, type FieldSpec } from './schema.ts';
 import { checkValue, type FieldValue } from './values.ts';
+
+type RecordRow = Selectable<RecordsTable>;
+
+/** Ids per query of a batch read (well under every dialect's bound-parameter limit). */
+const MANY_CHUNK = 500;
 
 export interface RecordStoreOptions {
   readonly store: Store;
@@ -263,33 +269,162 @@ export class RecordStore {
     }
     const schema = await this.#schemaByDigest(workspaceId, row.schema_digest);
     const dek = await this.#keyring.unwrapDek(null, workspaceId, row.dek_id);
+    const view = this.#view(workspaceId, type, row, schema, dek, opts.reveal);
+    await this.#readEvent(workspaceId, type, id, schema, opts, purpose);
+    return view;
+  }
+
+  /**
+   * Many records of one type, each read exactly as `get` reads it (the same authorization, decryption,
+   * masking, and one audit event per record), with one query for the rows and one for their data keys;
+   * the audit events are appended together, so they share ledger commits. Ids with no record, and
+   * records whose subject was erased, are left out; the views follow the order of `ids`. Throws
+   * PRIVACY_REVEAL_DENIED (after recording each denial), KEYS_VERSION_DESTROYED, and field ciphertext errors.
+   */
+  async getMany(
+    workspaceId: string,
+    type: string,
+    ids: readonly string[],
+    opts: GetOptions,
+  ): Promise<RecordView[]> {
+    const purpose = checkPurpose(opts.purpose);
+    const wanted = [...new Set(ids)];
+    if (opts.reveal) {
+      const resources = wanted.map((id) => ({ kind: 'record', id: `${workspaceId}/${type}/${id}` }));
+      const allowed =
+        purpose === ''
+          ? resources.map(() => false)
+          : await Promise.all(
+              resources.map(async (r) => await this.#authorize(opts.actor, 'privacy.reveal', r)),
+            );
+      const denied = resources.filter((_, i) => allowed[i] !== true);
+      if (denied.length > 0) {
+        const reason = purpose === '' ? 'no purpose given' : 'permission privacy.reveal missing';
+        await Promise.all(
+          denied.map((resource) =>
+            this.#event(
+              workspaceId,
+              opts.actor,
+              'privacy.record.reveal',
+              resource,
+              'denied',
+              { type, reason },
+              purpose,
+              opts.correlationId,
+            ),
+          ),
+        );
+        throw new CustosError(
+          'PRIVACY_REVEAL_DENIED',
+          'Revealing a record needs the privacy.reveal permission and a purpose',
+          {
+            details: { field: 'actor', rule: 'holds privacy.reveal; purpose given' },
+          },
+        );
+      }
+    }
+    const valid = wanted.filter((id) => RECORD_ID.test(id));
+    const rows: RecordRow[] = [];
+    for (let i = 0; i < valid.length; i += MANY_CHUNK) {
+      rows.push(
+        ...(await this.#store.db
+          .selectFrom('records')
+          .selectAll()
+          .where('workspace_id', '=', workspaceId)
+          .where('type', '=', type)
+          .where('id', 'in', valid.slice(i, i + MANY_CHUNK))
+          .execute()),
+      );
+    }
+    const deks = await this.#readableDeks(
+      workspaceId,
+      rows.map((r) => r.dek_id),
+    );
+    // Read (and audit) in the order asked, whatever order the database returned the rows in.
+    const position = new Map(wanted.map((id, i) => [id, i]));
+    rows.sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
+    const views: RecordView[] = [];
+    const events: Promise<void>[] = [];
+    try {
+      for (const row of rows) {
+        const dek = deks.get(row.dek_id);
+        // Erased subject: the record cannot be read any more.
+        if (dek === undefined) continue;
+        const schema = await this.#schemaByDigest(workspaceId, row.schema_digest);
+        views.push(this.#view(workspaceId, type, row, schema, dek, opts.reveal));
+        events.push(this.#readEvent(workspaceId, type, row.id, schema, opts, purpose));
+      }
+    } finally {
+      // The records decrypted so far were read: their events are recorded even when a later one fails.
+      await Promise.all(events);
+    }
+    return views;
+  }
+
+  /** The data keys of these DEK ids, without those whose subject was erased. */
+  async #readableDeks(workspaceId: string, dekIds: readonly string[]): Promise<Map<string, DataKey>> {
+    try {
+      return await this.#keyring.unwrapDeks(null, workspaceId, dekIds);
+    } catch (err) {
+      if (!isCustosError(err) || err.code !== 'KEYS_SUBJECT_SHREDDED') throw err;
+    }
+    // Some subject was erased: find which keys are gone, one by one (rare).
+    const out = new Map<string, DataKey>();
+    for (const id of new Set(dekIds)) {
+      try {
+        out.set(id, await this.#keyring.unwrapDek(null, workspaceId, id));
+      } catch (err) {
+        if (!isCustosError(err) || err.code !== 'KEYS_SUBJECT_SHREDDED') throw err;
+      }
+    }
+    return out;
+  }
+
+  #view(
+    workspaceId: string,
+    type: string,
+    row: RecordRow,
+    schema: DataSchema,
+    dek: DataKey,
+    reveal: boolean,
+  ): RecordView {
     const stored: unknown = JSON.parse(row.data);
-    const wanted = (f: FieldSpec): boolean => opts.reveal || f.classification === 'confidential';
+    const wanted = (f: FieldSpec): boolean => reveal || f.classification === 'confidential';
     const plain = this.#codec(schema).decrypt(
-      { workspaceId, recordId: id, dek },
+      { workspaceId, recordId: row.id, dek },
       JSON.parse(row.data),
       wanted,
     );
-    const fields = opts.reveal ? plain : maskView(schema, plain, stored);
-    await this.#event(
+    return {
+      workspaceId,
+      type,
+      id: row.id,
+      subjectId: row.subject_id,
+      createdAt: row.created_at,
+      revealed: reveal,
+      fields: reveal ? plain : maskView(schema, plain, stored),
+    };
+  }
+
+  #readEvent(
+    workspaceId: string,
+    type: string,
+    id: string,
+    schema: DataSchema,
+    opts: GetOptions,
+    purpose: string,
+  ): Promise<void> {
+    const wanted = (f: FieldSpec): boolean => opts.reveal || f.classification === 'confidential';
+    return this.#event(
       workspaceId,
       opts.actor,
-      action,
-      resource,
+      opts.reveal ? 'privacy.record.reveal' : 'privacy.record.read',
+      { kind: 'record', id: `${workspaceId}/${type}/${id}` },
       'success',
       { type, fields: schema.fields.filter((f) => f.encrypted && wanted(f)).map((f) => f.path) },
       purpose,
       opts.correlationId,
     );
-    return {
-      workspaceId,
-      type,
-      id,
-      subjectId: row.subject_id,
-      createdAt: row.created_at,
-      revealed: opts.reveal,
-      fields,
-    };
   }
 
   /**

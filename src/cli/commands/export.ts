@@ -65,6 +65,7 @@ function recordSource(host: Host, caller: CliCaller, purpose: string): ExportRec
     tokenizer: new Tokenizer({ store: host.store, keyring: host.keyring, audit: host.audit }),
     actor: caller.actor,
     purpose,
+    correlationId: caller.correlationId,
   });
 }
 

@@ -67,6 +67,7 @@ export function exportRunner(
       tokenizer: new Tokenizer({ store: host.store, keyring, audit }),
       actor,
       purpose: request.purpose,
+      correlationId: context.correlationId,
     });
     const caller: Caller = { actor, roles: ['exporter'], canReadClear: false };
     const dir = await mkdtemp(join(tmpdir(), 'custos-export-step-'));

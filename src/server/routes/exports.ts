@@ -185,6 +185,7 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           tokenizer: new Tokenizer({ store: host.store, keyring: host.keyring, audit: host.audit }),
           actor,
           purpose,
+          correlationId,
         });
         const out = await scratch();
         try {

@@ -118,6 +118,68 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('reads many records as get reads each: same views in the order asked, one audit event per record', async () => {
+      f = await setupRecordStore(dialect);
+      await f.records.importNdjson(f.workspaceId, employee, seedLines(), ADMIN);
+      const ask = ['e-3', 'nope', 'e-1', '../bad id', 'e-3', 'e-2'];
+      const opts = { ...reveal, correlationId: 'req-7' };
+      const before = f.audit.events.length;
+      const many = await f.records.getMany(f.workspaceId, 'employee', ask, opts);
+      const events = f.audit.events.slice(before).map((e) => e.event);
+      expect(many.map((v) => v.id)).toEqual(['e-3', 'e-1', 'e-2']);
+      for (const v of many) expect(v).toEqual(await f.records.get(f.workspaceId, 'employee', v.id, opts));
+      expect(events.map((e) => [e.action, e.outcome, e.resource.id, e.correlationId])).toEqual(
+        ['e-3', 'e-1', 'e-2'].map((id) => [
+          'privacy.record.reveal',
+          'success',
+          `${f?.workspaceId ?? ''}/employee/${id}`,
+          'req-7',
+        ]),
+      );
+      const masked = await f.records.getMany(f.workspaceId, 'employee', ['e-1'], {
+        reveal: false,
+        actor: OPERATOR,
+      });
+      expect(masked).toEqual([
+        await f.records.get(f.workspaceId, 'employee', 'e-1', { reveal: false, actor: OPERATOR }),
+      ]);
+      expect(await f.records.getMany(f.workspaceId, 'employee', [], opts)).toEqual([]);
+    });
+
+    it('leaves erased subjects out of a batch read and refuses a reveal it may not make, recording each denial', async () => {
+      f = await setupRecordStore(dialect);
+      await f.records.importNdjson(f.workspaceId, employee, seedLines(), ADMIN);
+      const subject = await f.records.subjectIdFor(f.workspaceId, employee, SEEDED.emails[1]!);
+      await f.records.eraseSubject(f.workspaceId, subject, ADMIN);
+      const many = await f.records.getMany(f.workspaceId, 'employee', ['e-1', 'e-2', 'e-3'], reveal);
+      expect(many.map((v) => [v.id, v.fields.email])).toEqual([
+        ['e-1', SEEDED.emails[0]],
+        ['e-3', SEEDED.emails[2]],
+      ]);
+      const before = f.audit.events.length;
+      const denied = await failure(
+        f.records.getMany(f.workspaceId, 'employee', ['e-1', 'e-3'], {
+          reveal: true,
+          actor: OPERATOR,
+          purpose: 'curious',
+        }),
+      );
+      expect(denied.code).toBe('PRIVACY_REVEAL_DENIED');
+      const noPurpose = await failure(
+        f.records.getMany(f.workspaceId, 'employee', ['e-1'], { reveal: true, actor: ADMIN }),
+      );
+      expect(noPurpose.code).toBe('PRIVACY_REVEAL_DENIED');
+      expect(
+        f.audit.events.slice(before).map((e) => [e.event.action, e.event.outcome, e.event.resource.id]),
+      ).toEqual(
+        ['e-1', 'e-3', 'e-1'].map((id) => [
+          'privacy.record.reveal',
+          'denied',
+          `${f?.workspaceId ?? ''}/employee/${id}`,
+        ]),
+      );
+    });
+
     it('rejects the whole import, reporting every bad line by number, and writes nothing', async () => {
       f = await setupRecordStore(dialect);
       const before = await counts(f);
