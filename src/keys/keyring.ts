@@ -464,10 +464,20 @@ export class Keyring {
         .leftJoin('kek_versions as k', (j) =>
           j.onRef('k.workspace_id', '=', 'd.workspace_id').onRef('k.version', '=', 'd.kek_version'),
         )
-        .select(['d.id', 'd.kek_version', 'd.origin_version', 'd.subject_id', 'd.wrapped', 'k.state'])
-        .where('d.workspace_id', '=', workspaceId)
+        .select([
+          'd.id',
+          'd.workspace_id',
+          'd.kek_version',
+          'd.origin_version',
+          'd.subject_id',
+          'd.wrapped',
+          'k.state',
+        ])
+        // By primary key only: with the workspace in the WHERE clause as well, SQLite's planner
+        // (without statistics) scans the workspace's DEKs through deks_by_subject instead.
         .where('d.id', 'in', unique.slice(i, i + CHUNK))
-        .execute();
+        .execute()
+        .then((found) => found.filter((r) => r.workspace_id === workspaceId));
       const subjectIds = [...new Set(rows.map((r) => r.subject_id).filter((s): s is string => s !== null))];
       const subjectKeys = await this.#subjects.unwrap(conn, workspaceId, subjectIds);
       for (const r of rows) {

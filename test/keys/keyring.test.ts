@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/dialects.ts';
-import { ADMIN, setupKeyring, type KeyringFixture } from './setup.ts';
+import { ADMIN, createWorkspaceRow, setupKeyring, type KeyringFixture } from './setup.ts';
 import { open, seal } from '../../src/crypto/index.ts';
 import { isCustosError } from '../../src/errors/index.ts';
 import { Keyring } from '../../src/keys/index.ts';
@@ -193,6 +193,15 @@ for (const dialect of DIALECTS) {
         code: 'KEYS_VERSION_UNKNOWN',
       });
       await expect(keyring.unwrapDek(null, 'ws1', 'dek_nope')).rejects.toMatchObject({
+        code: 'KEYS_DEK_UNKNOWN',
+      });
+      // A DEK of another workspace is unknown here, even when asked for by its id.
+      await createWorkspaceRow(f.t, 'ws2');
+      await keyring.initWorkspace('ws2', ADMIN);
+      const [other] = await keyring.transaction((s) => keyring.createDeks(s, 'ws2', [null]));
+      const otherId = other?.id ?? '';
+      expect((await keyring.unwrapDek(null, 'ws2', otherId)).id).toBe(otherId);
+      await expect(keyring.unwrapDek(null, 'ws1', otherId)).rejects.toMatchObject({
         code: 'KEYS_DEK_UNKNOWN',
       });
       const refused = f.audit.events.filter((e) => e.event.outcome === 'failure').map((e) => e.event.details);
