@@ -22,8 +22,12 @@ import type { Caller } from './roles.ts';
 
 /** Where export records come from (the privacy record store behind an adapter). */
 export interface ExportRecordSource {
-  /** Every id of `type` in the workspace, in any order. */
-  ids(workspaceId: string, type: string): Promise<string[]>;
+  /**
+   * Up to `limit` ids of `type` in the workspace that sort after `after` (from the first when it is
+   * undefined), in strictly increasing UTF-16 code-unit order. The export lists ids page by page, so
+   * its memory stays bounded however many records there are.
+   */
+  idsAfter(workspaceId: string, type: string, after: string | undefined, limit: number): Promise<string[]>;
   /** The records with each listed field decrypted, masked or tokenized as given; other fields omitted. */
   read(
     workspaceId: string,
@@ -108,10 +112,13 @@ async function* selectRecords(
   const ordered = [...selections].sort((a, b) => byCodeUnits(a.type, b.type));
   for (const sel of ordered) {
     const fields = sortedFields(sel.fields);
-    const ids = [...new Set(await source.ids(workspaceId, sel.type))].sort(byCodeUnits);
-    for (let i = 0; i < ids.length; i += READ_BATCH) {
+    let after: string | undefined;
+    for (;;) {
       signal?.throwIfAborted();
-      const batch = ids.slice(i, i + READ_BATCH);
+      const batch = await source.idsAfter(workspaceId, sel.type, after, READ_BATCH);
+      checkPage(batch, after);
+      const last = batch.at(-1);
+      if (last === undefined) break;
       const rows = new Map(
         (await source.read(workspaceId, sel.type, batch, sel.fields)).map((r) => [r.id, r.data]),
       );
@@ -139,7 +146,22 @@ async function* selectRecords(
         out.push({ type: sel.type, id, data });
       }
       yield out;
+      if (batch.length < READ_BATCH) break;
+      after = last;
     }
+  }
+}
+
+/** A page of ids must continue the order: strictly increasing, each after the page before. */
+function checkPage(batch: readonly string[], after: string | undefined): void {
+  let prev = after;
+  for (const id of batch) {
+    if (prev !== undefined && byCodeUnits(prev, id) >= 0) {
+      throw new CustosError('CUSTODY_DEFINITION_INVALID', 'The record source listed ids out of order', {
+        details: { field: 'records', rule: 'ids in strictly increasing code-unit order' },
+      });
+    }
+    prev = id;
   }
 }
 

@@ -1,6 +1,7 @@
 // The privacy record store as an export record source: ids listed from the records table, each record
 // read through RecordStore (audited there), each field cleared, masked or given a deterministic token
 // (equal values → equal tokens, so repeated exports stay byte-identical and joins survive).
+import { sql } from 'kysely';
 import type { JsonValue } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
@@ -36,12 +37,18 @@ function asJson(v: unknown): JsonValue | undefined {
 
 export function recordStoreSource(o: RecordStoreSourceOptions): ExportRecordSource {
   return {
-    async ids(workspaceId, type) {
+    async idsAfter(workspaceId, type, after, limit) {
+      // Record ids are ASCII, so code-unit order is byte order: the "C" collation on PostgreSQL
+      // (indexed by records_export_order), the primary key's BINARY collation on SQLite.
+      const id = o.store.dialect === 'postgres' ? sql<string>`id collate "C"` : sql<string>`id`;
       const rows = await o.store.db
         .selectFrom('records')
         .select('id')
         .where('workspace_id', '=', workspaceId)
         .where('type', '=', type)
+        .$if(after !== undefined, (q) => q.where(id, '>', after ?? ''))
+        .orderBy(id)
+        .limit(limit)
         .execute();
       return rows.map((r) => r.id);
     },

@@ -41,7 +41,13 @@ function memorySource(
   records: Record<string, Record<string, Record<string, JsonValue>>>,
 ): ExportRecordSource {
   return {
-    ids: (_ws, type) => Promise.resolve(Object.keys(records[type] ?? {}).reverse()),
+    idsAfter: (_ws, type, after, limit) =>
+      Promise.resolve(
+        Object.keys(records[type] ?? {})
+          .sort()
+          .filter((id) => after === undefined || id > after)
+          .slice(0, limit),
+      ),
     read: (_ws, type, ids, fields) =>
       Promise.resolve(
         ids.flatMap((id) => {
@@ -169,6 +175,53 @@ for (const dialect of DIALECTS) {
       expect((await ledgers.verify(ws)).ok).toBe(true);
     });
 
+    it('lists ids page by page: every record once, in order, across many pages', async () => {
+      const customers: Record<string, Record<string, JsonValue>> = {};
+      // Mixed case and punctuation: code-unit order, not a locale's.
+      for (let i = 0; i < 1203; i++)
+        customers[`${['B', 'a', 'A', '_', 'z'][i % 5] ?? 'x'}-${String(i).padStart(5, '0')}`] = { score: i };
+      const pages: (string | undefined)[] = [];
+      const source = memorySource({ customer: customers });
+      const r = await createExport(
+        {
+          ...ctx,
+          records: {
+            ...source,
+            idsAfter: (w, type, after, limit) => {
+              pages.push(after);
+              return source.idsAfter(w, type, after, limit);
+            },
+          },
+        },
+        { definition: 'regulator-customers', out: join(dir, 'pages.tar'), caller: exporter },
+      );
+      const ids = get(await unpack(r.path), FILES.records)
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+      expect(ids).toEqual(Object.keys(customers).sort());
+      expect(pages).toHaveLength(3);
+      expect(pages[0]).toBeUndefined();
+      expect(pages[1]).toBe(ids[499]);
+    });
+
+    it('refuses a record source that lists ids out of order, and archives nothing', async () => {
+      const source = ctx.records;
+      const shuffled: ExportRecordSource = {
+        ...source,
+        idsAfter: async (w, type, after, limit) => (await source.idsAfter(w, type, after, limit)).reverse(),
+      };
+      await expect(
+        createExport(
+          { ...ctx, records: shuffled },
+          { definition: 'regulator-customers', out: join(dir, 'bad.tar'), caller: exporter },
+        ),
+      ).rejects.toMatchObject({ code: 'CUSTODY_DEFINITION_INVALID' });
+      expect(existsSync(join(dir, 'bad.tar'))).toBe(false);
+      expect(await custody.archive.list(ws, auditor)).toEqual([]);
+    });
+
     it('records every custody step with the actor and the bundle digest', async () => {
       const r = await createExport(ctx, {
         definition: 'regulator-customers',
@@ -250,7 +303,7 @@ for (const dialect of DIALECTS) {
       const options = { definition: 'regulator-customers', caller: exporter, idempotencyKey: key };
       // An attempt that fails before archiving leaves nothing to reuse.
       const down: ExportRecordSource = {
-        ids: (workspaceId, type) => ctx.records.ids(workspaceId, type),
+        idsAfter: (...args) => ctx.records.idsAfter(...args),
         read: () => Promise.reject(new Error('record store down')),
       };
       await expect(

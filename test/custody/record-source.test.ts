@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
     it('reads a batch with each field cleared, masked or tokenized, in the order of the ids given', async () => {
       f = await setupRecordStore(dialect);
       const src = await source(f);
-      expect((await src.ids(f.workspaceId, 'employee')).sort()).toEqual(['e-1', 'e-2', 'e-3']);
+      expect(await src.idsAfter(f.workspaceId, 'employee', undefined, 10)).toEqual(['e-1', 'e-2', 'e-3']);
       const before = f.audit.events.length;
       const rows = await src.read(f.workspaceId, 'employee', ['e-2', 'e-1', 'missing'], {
         email: 'clear',
@@ -57,6 +57,31 @@ for (const dialect of DIALECTS) {
       expect(reads.map((e) => [e.resource.id, e.purpose, e.correlationId])).toEqual(
         ['e-2', 'e-1', 'e-2'].map((id) => [`ws1/employee/${id}`, 'regulator request 7', 'run-42']),
       );
+    });
+
+    it('lists ids in code-unit order, page by page after the last id seen', async () => {
+      f = await setupRecordStore(dialect);
+      const src = await source(f);
+      const extra = ['B-1', 'a-1', 'A-2', '.x', 'Z.9', 'e-10', 'E-3', '@y'];
+      await f.records.importNdjson(
+        f.workspaceId,
+        employee,
+        extra.map((id, i) => JSON.stringify({ id, email: `x${i}@example.test`, dept: 'ops' })).join('\n'),
+        ADMIN,
+      );
+      const all = ['e-1', 'e-2', 'e-3', ...extra].sort();
+      expect(all.slice(0, 3)).toEqual(['.x', '@y', 'A-2']);
+      const pages: string[][] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await src.idsAfter(f.workspaceId, 'employee', after, 4);
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page.at(-1);
+      }
+      expect(pages.map((p) => p.length)).toEqual([4, 4, 3]);
+      expect(pages.flat()).toEqual(all);
+      expect(await src.idsAfter(f.workspaceId, 'other-type', undefined, 4)).toEqual([]);
     });
 
     it('leaves out the records of an erased subject, and nobody else', async () => {

@@ -7,6 +7,7 @@ import { engine } from './005-engine.ts';
 import { iam } from './006-iam.ts';
 import { checkpointChain } from './007-checkpoint-chain.ts';
 import { rateLimits } from './008-rate-limits.ts';
+import { recordsExportOrder } from './009-records-export-order.ts';
 import type { StoreMigration } from './types.ts';
 
 export const MIGRATIONS: readonly StoreMigration[] = [
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly StoreMigration[] = [
   iam,
   checkpointChain,
   rateLimits,
+  recordsExportOrder,
 ];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';
