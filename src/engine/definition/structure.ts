@@ -1,11 +1,16 @@
 // Structural validation of a definition value: nesting depth, then the published JSON Schema (Ajv).
 // Every problem names a JSON Pointer and the rule; values are never echoed.
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ErrorProblem } from '../../errors/index.ts';
 import { LIMITS, WORKFLOW_SCHEMA } from './schema.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: true, discriminator: true });
-const validateSchema = ajv.compile(WORKFLOW_SCHEMA);
+let compiled: ValidateFunction | undefined;
+
+/** The compiled workflow schema, compiled on first use: commands that never check a definition skip it. */
+function validator(): ValidateFunction {
+  compiled ??= new Ajv({ allErrors: true, strict: true, discriminator: true }).compile(WORKFLOW_SCHEMA);
+  return compiled;
+}
 
 /** A JSON Pointer token (RFC 6901). */
 export function pointerToken(key: string | number): string {
@@ -70,6 +75,7 @@ function shapeProblem(value: unknown, limit: number): ErrorProblem | undefined {
 export function structuralProblems(value: unknown): ErrorProblem[] {
   const shape = shapeProblem(value, LIMITS.maxDepth);
   if (shape !== undefined) return [shape];
+  const validateSchema = validator();
   if (validateSchema(value)) return [];
   const seen = new Set<string>();
   const problems: ErrorProblem[] = [];
