@@ -21,7 +21,7 @@ import {
 } from '../iam/index.ts';
 import type { Actor } from '../ledger/index.ts';
 import { registerSecret } from '../observe/index.ts';
-import { serverIamOf } from '../server/index.ts';
+import { serverIamOf } from '../server/plugins/authn.ts';
 
 /** What a command asks to do: a catalog action on a workspace (`*`: the installation). */
 export interface CliAccess {

@@ -1,15 +1,12 @@
 // WebAuthn as a second factor (SimpleWebAuthn): registration and authentication ceremonies with
 // one-use challenges, public keys and signature counters stored per credential.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import type * as WebAuthnLibrary from '@simplewebauthn/server';
 import { CustosError } from '../errors/index.ts';
 import { asBuffer } from '../store/index.ts';
 import { recordIam, userActor } from './audit.ts';
@@ -25,6 +22,14 @@ export interface RelyingParty {
 }
 
 const TTL_SECONDS = 300;
+
+/**
+ * The WebAuthn library, loaded on the first ceremony: it pulls in a whole ASN.1 and X.509 stack
+ * (about a quarter of a second) that commands and servers without WebAuthn never need.
+ */
+function library(): Promise<typeof WebAuthnLibrary> {
+  return import('@simplewebauthn/server');
+}
 
 function failed(rule: string, cause?: unknown): CustosError {
   return new CustosError('IAM_WEBAUTHN_FAILED', 'Security key verification failed', {
@@ -48,7 +53,9 @@ export async function registrationOptions(
   user: User,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await credentialsOf(ctx, user.id);
-  const options = await generateRegistrationOptions({
+  const options = await (
+    await library()
+  ).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: user.email,
@@ -79,7 +86,9 @@ export async function verifyRegistration(
   const { data } = await takeChallenge(ctx, 'webauthn-register', { subject: user.id });
   let verified;
   try {
-    verified = await verifyRegistrationResponse({
+    verified = await (
+      await library()
+    ).verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge: data.challenge ?? '',
       expectedOrigin: rp.origin,
@@ -128,7 +137,9 @@ export async function authenticationOptions(
       details: { field: 'webauthn', rule: 'registered credential' },
     });
   }
-  const options = await generateAuthenticationOptions({
+  const options = await (
+    await library()
+  ).generateAuthenticationOptions({
     rpID: rp.id,
     allowCredentials: creds.map((c) => ({ id: c.id, transports: transportsOf(c.transports) })),
     userVerification: 'preferred',
@@ -174,7 +185,9 @@ export async function verifyAuthentication(
   if (row === undefined) return fail('credential registered to this user');
   let result;
   try {
-    result = await verifyAuthenticationResponse({
+    result = await (
+      await library()
+    ).verifyAuthenticationResponse({
       response: response as AuthenticationResponseJSON,
       expectedChallenge: data.challenge ?? '',
       expectedOrigin: rp.origin,
