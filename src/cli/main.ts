@@ -12,7 +12,7 @@ async function readStdin(): Promise<string> {
 
 /** Run the CLI with `argv` (without node and script). Resolves to the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;

@@ -25,8 +25,8 @@ const io = {
 };
 
 describe('CLI authorization table', () => {
-  it('puts every leaf command in exactly one of the two tables, with catalog actions', () => {
-    const all = leaves(buildProgram(io));
+  it('puts every leaf command in exactly one of the two tables, with catalog actions', async () => {
+    const all = leaves(await buildProgram(io));
     expect(all.length).toBeGreaterThan(40);
     const missing = all.filter((p) => Object.hasOwn(CLI_ACCESS, p) === Object.hasOwn(CLI_UNGUARDED, p));
     expect(missing).toEqual([]);
@@ -178,5 +178,23 @@ describe('docs/access.md', () => {
     const from = doc.indexOf('<!-- cli:begin -->');
     const to = doc.indexOf('<!-- cli:end -->');
     expect(doc.slice(from + '<!-- cli:begin -->'.length, to).trim()).toBe(renderCliTable());
+  });
+});
+
+describe('CLI command tree', () => {
+  const top = async (argv?: readonly string[]): Promise<string[]> =>
+    (await buildProgram(io, argv)).commands.map((c) => c.name());
+
+  it('loads only the command a command line names, and every command for help or an unknown one', async () => {
+    const all = await top();
+    expect(all).toContain('serve');
+    expect(await top(['--data', 'keys', 'keys', 'list'])).toEqual(['keys']);
+    expect(await top(['--data=x', 'workflow', 'deploy', 'f.yaml'])).toEqual(['workflow']);
+    for (const argv of [[], ['--help'], ['-h', 'keys'], ['help', 'keys'], ['nosuch']])
+      expect(await top(argv)).toEqual(all);
+    const workflow = (await buildProgram(io, ['workflow'])).commands[0]?.commands.map((c) => c.name());
+    expect(workflow).toEqual(
+      (await buildProgram(io)).commands.find((c) => c.name() === 'workflow')?.commands.map((c) => c.name()),
+    );
   });
 });
