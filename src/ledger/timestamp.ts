@@ -1,8 +1,8 @@
 // RFC 3161 time-stamping of checkpoints: a TimeStampReq over SHA-256 of the signed checkpoint note,
 // posted to the configured Time-Stamp Authority, and inspection of the stored token (imprint,
 // nonce, CMS signature by the embedded TSA certificate). ASN.1 and CMS come from pkijs/asn1js.
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Asn1js from 'asn1js';
+import type * as Pkijs from 'pkijs';
 import { constantTimeEqual, randomBytes, sha256 } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
 
@@ -43,13 +43,26 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
+interface Asn1Libraries {
+  readonly asn1js: typeof Asn1js;
+  readonly pkijs: typeof Pkijs;
+}
+let loaded: Asn1Libraries | undefined;
+
+/** ASN.1 and CMS, loaded on first use: most commands never touch a time-stamp. */
+async function libraries(): Promise<Asn1Libraries> {
+  loaded ??= { asn1js: await import('asn1js'), pkijs: await import('pkijs') };
+  return loaded;
+}
+
 /** The SHA-256 digest a checkpoint's time-stamp covers: the whole signed note, as served. */
 export function checkpointDigest(note: string): Buffer {
   return sha256(Buffer.from(note, 'utf8'));
 }
 
 /** DER of a TimeStampReq (RFC 3161 §2.4.1) for a SHA-256 digest, asking for the TSA certificate. */
-export function timestampRequest(digest: Uint8Array, nonce: Uint8Array): Buffer {
+export async function timestampRequest(digest: Uint8Array, nonce: Uint8Array): Promise<Buffer> {
+  const { asn1js, pkijs } = await libraries();
   const req = new pkijs.TimeStampReq({
     version: 1,
     messageImprint: new pkijs.MessageImprint({
@@ -65,7 +78,10 @@ export function timestampRequest(digest: Uint8Array, nonce: Uint8Array): Buffer 
   return Buffer.from(req.toSchema().toBER(false));
 }
 
-function parseSignedData(token: Uint8Array): { signed: pkijs.SignedData; tst: pkijs.TSTInfo } {
+function parseSignedData(
+  { asn1js, pkijs }: Asn1Libraries,
+  token: Uint8Array,
+): { signed: Pkijs.SignedData; tst: Pkijs.TSTInfo } {
   const asn = asn1js.fromBER(toArrayBuffer(token));
   if (asn.offset === -1) throw invalid('not DER');
   const info = new pkijs.ContentInfo({ schema: asn.result });
@@ -79,7 +95,7 @@ function parseSignedData(token: Uint8Array): { signed: pkijs.SignedData; tst: pk
   return { signed, tst: new pkijs.TSTInfo({ schema: inner.result }) };
 }
 
-function imprintOf(tst: pkijs.TSTInfo): { algorithm: string; digest: Buffer } {
+function imprintOf(tst: Pkijs.TSTInfo): { algorithm: string; digest: Buffer } {
   return {
     algorithm: tst.messageImprint.hashAlgorithm.algorithmId,
     digest: Buffer.from(tst.messageImprint.hashedMessage.getValue()),
@@ -91,9 +107,10 @@ function imprintOf(tst: pkijs.TSTInfo): { algorithm: string; digest: Buffer } {
  * signature or imprint (they are reported); throws LEDGER_TIMESTAMP_INVALID when it cannot be parsed.
  */
 export async function inspectTimestampToken(token: Uint8Array, digest: Uint8Array): Promise<TimestampInfo> {
-  let parsed: { signed: pkijs.SignedData; tst: pkijs.TSTInfo };
+  const libs = await libraries();
+  let parsed: { signed: Pkijs.SignedData; tst: Pkijs.TSTInfo };
   try {
-    parsed = parseSignedData(token);
+    parsed = parseSignedData(libs, token);
   } catch (cause) {
     if (cause instanceof CustosError) throw cause;
     throw invalid('not an RFC 3161 token', cause);
@@ -139,7 +156,9 @@ export async function requestTimestamp(
 ): Promise<Buffer> {
   if (digest.length !== 32) throw invalid('digest must be 32 bytes of SHA-256');
   const nonce = randomBytes(8);
-  const body = timestampRequest(digest, nonce);
+  const libs = await libraries();
+  const { asn1js, pkijs } = libs;
+  const body = await timestampRequest(digest, nonce);
   let response: Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
@@ -159,7 +178,7 @@ export async function requestTimestamp(
   if (reply.length > MAX_RESPONSE_BYTES) throw failed('TSA response too large');
   const asn = asn1js.fromBER(toArrayBuffer(reply));
   if (asn.offset === -1) throw failed('TSA response is not DER');
-  let resp: pkijs.TimeStampResp;
+  let resp: Pkijs.TimeStampResp;
   try {
     resp = new pkijs.TimeStampResp({ schema: asn.result });
   } catch (cause) {
@@ -169,7 +188,7 @@ export async function requestTimestamp(
   if (status !== 0 && status !== 1) throw failed(`TSA refused the request (status ${status})`);
   if (resp.timeStampToken === undefined) throw failed('TSA response has no token');
   const token = Buffer.from(resp.timeStampToken.toSchema().toBER(false));
-  const { tst } = parseSignedData(token);
+  const { tst } = parseSignedData(libs, token);
   const sentNonce = Buffer.concat([Buffer.of(0x01), nonce]);
   const gotNonce = tst.nonce === undefined ? undefined : Buffer.from(tst.nonce.valueBlock.valueHexView);
   if (!gotNonce?.equals(sentNonce)) throw invalid('nonce does not match the request');

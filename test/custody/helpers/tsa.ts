@@ -11,7 +11,7 @@ export async function fetchToken(url: string, digest: Buffer): Promise<Buffer> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/timestamp-query' },
-    body: timestampRequest(digest, randomBytes(8)),
+    body: await timestampRequest(digest, randomBytes(8)),
   });
   const reply = Buffer.from(await res.arrayBuffer());
   const asn = asn1js.fromBER(reply.buffer.slice(reply.byteOffset, reply.byteOffset + reply.length));
