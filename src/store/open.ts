@@ -1,15 +1,25 @@
 // Opens the Custos store on SQLite (embedded) or PostgreSQL (cluster) and applies migrations.
 // Both dialects return binary columns as Uint8Array/Buffer and 64-bit integers as numbers.
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { CustosError } from '../errors/index.ts';
 import { migrate } from './migrate.ts';
 import type { DialectName } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 import { NodeSqliteDatabase } from './sqlite-database.ts';
 
-// int8 → number: counters and ledger indexes stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+let driver: typeof pg | undefined;
+
+/** The PostgreSQL driver, loaded when a PostgreSQL store is first opened (SQLite never needs it). */
+async function postgresDriver(): Promise<typeof pg> {
+  if (driver === undefined) {
+    const loaded = (await import('pg')).default;
+    // int8 → number: counters and ledger indexes stay far below 2^53.
+    loaded.types.setTypeParser(loaded.types.builtins.INT8, (v) => Number.parseInt(v, 10));
+    driver = loaded;
+  }
+  return driver;
+}
 
 export type StoreOptions =
   | { readonly dialect: 'sqlite'; readonly file: string }
@@ -49,7 +59,8 @@ export async function openStore(options: StoreOptions, { migrateSchema = true } 
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     store = { dialect: 'sqlite', db, sqlite, close: () => db.destroy() };
   } else {
-    const pool = new pg.Pool({
+    const { Pool } = await postgresDriver();
+    const pool = new Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${quoteIdent(options.schema)}` }),
