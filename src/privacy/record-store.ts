@@ -388,13 +388,10 @@ export class RecordStore {
     dek: DataKey,
     reveal: boolean,
   ): RecordView {
+    // Parsed once: decryption only reads the stored form, and masking reads it after.
     const stored: unknown = JSON.parse(row.data);
     const wanted = (f: FieldSpec): boolean => reveal || f.classification === 'confidential';
-    const plain = this.#codec(schema).decrypt(
-      { workspaceId, recordId: row.id, dek },
-      JSON.parse(row.data),
-      wanted,
-    );
+    const plain = this.#codec(schema).decrypt({ workspaceId, recordId: row.id, dek }, stored, wanted);
     return {
       workspaceId,
       type,
