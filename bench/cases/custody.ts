@@ -4,7 +4,7 @@
 // - verify: the offline verifier over the whole bag (every manifest, signature, ledger proof),
 //   against raw SHA-256 over the same file (target ≥ 0.7).
 // Size: CUSTOS_BENCH_CUSTODY_MB (default 1024 MB, the size the issue asks for; smaller for a quick run).
-// Rounds: CUSTOS_BENCH_CUSTODY_ROUNDS (default 3) of each case, alternating with baseline rounds;
+// Rounds: CUSTOS_BENCH_CUSTODY_ROUNDS (default 5) of each case, alternating with baseline rounds;
 // each side keeps its median.
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -82,7 +82,7 @@ let shared:
   | undefined;
 
 /** Export rounds; each is paired with a baseline round, alternating which of the two goes first. */
-const ROUNDS = Number(process.env.CUSTOS_BENCH_CUSTODY_ROUNDS ?? '3');
+const ROUNDS = Number(process.env.CUSTOS_BENCH_CUSTODY_ROUNDS ?? '5');
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
