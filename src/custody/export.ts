@@ -63,6 +63,8 @@ export interface CreateExportOptions {
   readonly workflowVersion?: VersionedRef;
   readonly policy?: VersionedRef;
   readonly signal?: AbortSignal;
+  /** Called after each batch of records is read, with the number read so far (for progress). */
+  readonly onProgress?: (records: number) => void;
 }
 
 export interface CreateExportOnceOptions extends CreateExportOptions {
@@ -108,7 +110,9 @@ async function* selectRecords(
   workspaceId: string,
   selections: readonly { type: string; fields: Readonly<Record<string, FieldTreatment>> }[],
   signal?: AbortSignal,
+  onProgress?: (records: number) => void,
 ): AsyncGenerator<ExportRecord[]> {
+  let read = 0;
   const ordered = [...selections].sort((a, b) => byCodeUnits(a.type, b.type));
   for (const sel of ordered) {
     const fields = sortedFields(sel.fields);
@@ -145,6 +149,8 @@ async function* selectRecords(
         }
         out.push({ type: sel.type, id, data });
       }
+      read += out.length;
+      onProgress?.(read);
       yield out;
       if (batch.length < READ_BATCH) break;
       after = last;
@@ -331,7 +337,7 @@ async function produceExport(
       definition,
       purpose,
       actor,
-      payload: encodeRecords(selectRecords(ctx.records, ctx.workspaceId, selections, o.signal)),
+      payload: encodeRecords(selectRecords(ctx.records, ctx.workspaceId, selections, o.signal, o.onProgress)),
       recipients,
       signer,
       ledger: anchor,

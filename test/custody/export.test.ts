@@ -181,6 +181,7 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 1203; i++)
         customers[`${['B', 'a', 'A', '_', 'z'][i % 5] ?? 'x'}-${String(i).padStart(5, '0')}`] = { score: i };
       const pages: (string | undefined)[] = [];
+      const progress: number[] = [];
       const source = memorySource({ customer: customers });
       const r = await createExport(
         {
@@ -193,7 +194,12 @@ for (const dialect of DIALECTS) {
             },
           },
         },
-        { definition: 'regulator-customers', out: join(dir, 'pages.tar'), caller: exporter },
+        {
+          definition: 'regulator-customers',
+          out: join(dir, 'pages.tar'),
+          caller: exporter,
+          onProgress: (n) => progress.push(n),
+        },
       );
       const ids = get(await unpack(r.path), FILES.records)
         .toString()
@@ -201,6 +207,7 @@ for (const dialect of DIALECTS) {
         .split('\n')
         .map((l) => (JSON.parse(l) as { id: string }).id);
       expect(ids).toEqual(Object.keys(customers).sort());
+      expect(progress).toEqual([500, 1000, 1203]);
       expect(pages).toHaveLength(3);
       expect(pages[0]).toBeUndefined();
       expect(pages[1]).toBe(ids[499]);

@@ -69,6 +69,33 @@ function recordSource(host: Host, caller: CliCaller, purpose: string): ExportRec
   });
 }
 
+/**
+ * Records read so far, on a terminal's stderr (nothing when stderr is not a terminal); `end`
+ * finishes the line once the export is done or failed.
+ */
+function progressOf(io: CliIo): { onProgress?: (records: number) => void; end: () => void } {
+  if ((io.stderr as { isTTY?: boolean }).isTTY !== true) return { end: () => undefined };
+  const started = Date.now();
+  let last = 0;
+  let shown = false;
+  return {
+    onProgress: (records) => {
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      shown = true;
+      const rate = records / Math.max((now - started) / 1000, 0.001);
+      io.stderr.write(
+        `\r  ${records.toLocaleString('en')} records read (${Math.round(rate).toLocaleString('en')}/s)`,
+      );
+    },
+    end: () => {
+      if (shown) io.stderr.write('\n');
+      shown = false;
+    },
+  };
+}
+
 function parseDocument(text: string, field: string): unknown {
   try {
     return parseYaml(text, { maxAliasCount: 0 }) as unknown;
@@ -159,6 +186,7 @@ export function registerExport(program: Command, io: CliIo): void {
           const custody = custodyFor(host, opts.replica);
           const purpose =
             opts.purpose ?? (await custody.definitions.get(opts.workspace, opts.definition, version)).purpose;
+          const progress = opts.json === true ? { end: () => undefined } : progressOf(io);
           try {
             const result = await createExport(
               {
@@ -179,8 +207,10 @@ export function registerExport(program: Command, io: CliIo): void {
                 recipients: opts.recipient ?? [],
                 ...(opts.purpose === undefined ? {} : { purpose: opts.purpose }),
                 caller: custodyCaller(caller, opts.reveal === true),
+                ...(progress.onProgress === undefined ? {} : { onProgress: progress.onProgress }),
               },
             );
+            progress.end();
             if (opts.json === true) printJson(io, result);
             else
               print(
@@ -193,6 +223,7 @@ export function registerExport(program: Command, io: CliIo): void {
                 ].join('\n'),
               );
           } finally {
+            progress.end();
             await closeDigestWorkers();
           }
         });
