@@ -230,28 +230,9 @@ export class RecordStore {
   async get(workspaceId: string, type: string, id: string, opts: GetOptions): Promise<RecordView> {
     const resource = { kind: 'record', id: `${workspaceId}/${type}/${id}` };
     const purpose = checkPurpose(opts.purpose);
-    const action = opts.reveal ? 'privacy.record.reveal' : 'privacy.record.read';
     if (opts.reveal) {
       const allowed = purpose !== '' && (await this.#authorize(opts.actor, 'privacy.reveal', resource));
-      if (!allowed) {
-        await this.#event(
-          workspaceId,
-          opts.actor,
-          action,
-          resource,
-          'denied',
-          { type, reason: purpose === '' ? 'no purpose given' : 'permission privacy.reveal missing' },
-          purpose,
-          opts.correlationId,
-        );
-        throw new CustosError(
-          'PRIVACY_REVEAL_DENIED',
-          'Revealing a record needs the privacy.reveal permission and a purpose',
-          {
-            details: { field: 'actor', rule: 'holds privacy.reveal; purpose given' },
-          },
-        );
-      }
+      if (!allowed) return this.#refuseReveal(workspaceId, type, [resource], opts, purpose);
     }
     const row = RECORD_ID.test(id)
       ? await this.#store.db
@@ -298,30 +279,7 @@ export class RecordStore {
               resources.map(async (r) => await this.#authorize(opts.actor, 'privacy.reveal', r)),
             );
       const denied = resources.filter((_, i) => allowed[i] !== true);
-      if (denied.length > 0) {
-        const reason = purpose === '' ? 'no purpose given' : 'permission privacy.reveal missing';
-        await Promise.all(
-          denied.map((resource) =>
-            this.#event(
-              workspaceId,
-              opts.actor,
-              'privacy.record.reveal',
-              resource,
-              'denied',
-              { type, reason },
-              purpose,
-              opts.correlationId,
-            ),
-          ),
-        );
-        throw new CustosError(
-          'PRIVACY_REVEAL_DENIED',
-          'Revealing a record needs the privacy.reveal permission and a purpose',
-          {
-            details: { field: 'actor', rule: 'holds privacy.reveal; purpose given' },
-          },
-        );
-      }
+      if (denied.length > 0) return this.#refuseReveal(workspaceId, type, denied, opts, purpose);
     }
     const valid = wanted.filter((id) => RECORD_ID.test(id));
     const rows: RecordRow[] = [];
@@ -359,6 +317,38 @@ export class RecordStore {
       await Promise.all(events);
     }
     return views;
+  }
+
+  /** Record a denied reveal of each resource, then throw PRIVACY_REVEAL_DENIED. */
+  async #refuseReveal(
+    workspaceId: string,
+    type: string,
+    resources: readonly ResourceRef[],
+    opts: GetOptions,
+    purpose: string,
+  ): Promise<never> {
+    const reason = purpose === '' ? 'no purpose given' : 'permission privacy.reveal missing';
+    await Promise.all(
+      resources.map((resource) =>
+        this.#event(
+          workspaceId,
+          opts.actor,
+          'privacy.record.reveal',
+          resource,
+          'denied',
+          { type, reason },
+          purpose,
+          opts.correlationId,
+        ),
+      ),
+    );
+    throw new CustosError(
+      'PRIVACY_REVEAL_DENIED',
+      'Revealing a record needs the privacy.reveal permission and a purpose',
+      {
+        details: { field: 'actor', rule: 'holds privacy.reveal; purpose given' },
+      },
+    );
   }
 
   /** The data keys of these DEK ids, without those whose subject was erased. */
