@@ -11,6 +11,7 @@ import { digestMismatch, notFound } from './archive/backend.ts';
 import { requireRole, type Caller } from './roles.ts';
 import { verifyBundleFile, type VerifyBundleOptions } from './verify/verify-bundle.ts';
 import type { VerifyReport } from './verify/report.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 /** Recipients and channels are identifiers (an organisation id, an age key), never addresses. */
 const RECIPIENT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -57,7 +58,7 @@ export async function recordDelivery(
       recipient: delivery.recipient,
       ...(delivery.channel === undefined ? {} : { channel: delivery.channel }),
     },
-    delivery.correlationId === undefined ? {} : { correlationId: delivery.correlationId },
+    withCorrelation(delivery.correlationId),
   );
 }
 
@@ -91,7 +92,7 @@ export async function verifyArchived(
       await fh.close();
     }
     const { correlationId, ...verify } = options;
-    const correlation = correlationId === undefined ? {} : { correlationId };
+    const correlation = withCorrelation(correlationId);
     if (h.digest('hex') !== sha256) {
       await archive.record(
         workspaceId,
@@ -119,7 +120,7 @@ export async function verifyArchived(
       },
       {
         outcome: report.ok ? 'success' : 'failure',
-        ...(correlationId === undefined ? {} : { correlationId }),
+        ...withCorrelation(correlationId),
       },
     );
     return report;

@@ -3,6 +3,7 @@
 import type { JsonValue } from '../crypto/index.ts';
 import type { Actor, AuditEvent, Outcome } from '../ledger/index.ts';
 import { PRODUCED_ACTION } from './bundle/layout.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export type CustodyAction =
   | 'custody.requested'
@@ -52,7 +53,7 @@ export function custodyEvent(e: CustodyEventInput): AuditEvent {
     resource,
     outcome: e.outcome ?? 'success',
     ...(e.purpose === undefined ? {} : { purpose: e.purpose }),
-    ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId }),
+    ...withCorrelation(e.correlationId),
     details,
   };
 }
@@ -74,7 +75,7 @@ export function producedEvent(
     actor,
     exportId: facts.exportId,
     purpose,
-    ...(correlationId === undefined ? {} : { correlationId }),
+    ...withCorrelation(correlationId),
     details: {
       statementSha256: facts.statementSha256,
       payloadOxum: facts.payloadOxum,

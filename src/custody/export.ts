@@ -5,7 +5,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { JsonValue } from '../crypto/index.ts';
 import { CustosError } from '../errors/index.ts';
-import { formatTlogProof, type Actor, type AuditSink, type Ledgers } from '../ledger/index.ts';
+import {
+  formatTlogProof,
+  type Actor,
+  type AuditSink,
+  type Ledgers,
+  withCorrelation,
+} from '../ledger/index.ts';
 import type { Store } from '../store/index.ts';
 import { parseRecipient, type AgeRecipient } from './age/index.ts';
 import type { Archive, ArchiveEntry } from './archive/archive.ts';
@@ -289,7 +295,7 @@ export async function createExportOnce(
         exportId,
         bundleSha256: prior.sha256,
         purpose: prepared.purpose,
-        ...(ctx.correlationId === undefined ? {} : { correlationId: ctx.correlationId }),
+        ...withCorrelation(ctx.correlationId),
         details: { definition: `${prepared.def.name}@v${prepared.def.version}`, reused: true },
       }),
     );
@@ -308,7 +314,7 @@ async function produceExport(
   const startedAt = new Date().toISOString();
   const definition = { name: def.name, version: def.version, digest: def.digest };
   const actor = o.caller.actor;
-  const correlation = ctx.correlationId === undefined ? {} : { correlationId: ctx.correlationId };
+  const correlation = withCorrelation(ctx.correlationId);
   await ctx.audit.record(
     ctx.workspaceId,
     custodyEvent({

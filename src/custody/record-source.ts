@@ -17,6 +17,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { FieldTreatment } from './definitions/definition.ts';
 import type { ExportRecordSource } from './export.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface RecordStoreSourceOptions {
   readonly store: Store;
@@ -76,7 +77,7 @@ export function recordStoreSource(o: RecordStoreSourceOptions): ExportRecordSour
         reveal,
         actor: o.actor,
         purpose: o.purpose,
-        ...(o.correlationId === undefined ? {} : { correlationId: o.correlationId }),
+        ...withCorrelation(o.correlationId),
       });
       for (const view of views) {
         const id = view.id;

@@ -6,6 +6,7 @@ import type { AuditSink } from '../ledger/index.ts';
 import { scrubSecrets, SCRUBBED } from '../observe/index.ts';
 import { redactText, scanText, type ScanOptions } from '../privacy/detect/index.ts';
 import type { EgressContext } from './context.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export type PromptPolicyMode = 'block' | 'redact';
 
@@ -102,7 +103,7 @@ export class AiGuard {
       action: 'ai.prompt.decision',
       resource: { kind: 'ai-model', id: `${model.name}@${model.version}` },
       outcome: denied ? 'denied' : 'success',
-      ...(context.correlationId === undefined ? {} : { correlationId: context.correlationId }),
+      ...withCorrelation(context.correlationId),
       details: {
         model: model.name,
         modelVersion: model.version,

@@ -9,6 +9,7 @@ import {
   type Classification,
 } from './classification.ts';
 import type { EgressContext } from './context.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 /** One field of an outbound payload: its JSON Pointer and classification label (no value). */
 export interface ClassifiedField {
@@ -61,7 +62,7 @@ export async function enforceDlp(
     action: result.decision === 'allow' ? 'egress.dlp.allow' : 'egress.dlp.deny',
     resource: { kind: 'connector', id: connector },
     outcome: result.decision === 'allow' ? 'success' : 'denied',
-    ...(context.correlationId === undefined ? {} : { correlationId: context.correlationId }),
+    ...withCorrelation(context.correlationId),
     details: {
       clearance,
       highest: result.highest,

@@ -22,6 +22,7 @@ import {
   type PreparedHeader,
 } from './request.ts';
 import { resolveAndCheck, type CheckedHost, type HostResolver } from './resolve.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 /** Looks up a connector's policy (from the published workflow, config, …). */
 export type ConnectorPolicySource = (connector: string) => ConnectorEgressPolicy | undefined;
@@ -97,7 +98,7 @@ export class EgressClient {
       action,
       resource: { kind: 'connector', id: connector },
       outcome: 'denied',
-      ...(context.correlationId === undefined ? {} : { correlationId: context.correlationId }),
+      ...withCorrelation(context.correlationId),
       details: { ...details, ...(context.runId === undefined ? {} : { runId: context.runId }) },
     });
   }

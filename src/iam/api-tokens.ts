@@ -10,6 +10,7 @@ import { checkRole, type Role } from './roles.ts';
 import { issueToken, listTokens, revokeToken, type TokenMetadata } from './tokens.ts';
 import { actorId, getUser } from './users.ts';
 import { isPrintable } from './ids.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface CreateTokenInput {
   readonly caller: Principal;
@@ -93,7 +94,7 @@ export async function createApiToken(
     ledger: workspace,
     resource: { kind: 'token', id },
     details: { roles, owner: ownerId ?? 'installation', expiresAt },
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   });
   const metadata = (await listTokens(ctx.store.db, workspace)).find((t) => t.id === id);
   if (metadata === undefined) throw new CustosError('INTERNAL', 'Token was not stored');
@@ -111,6 +112,6 @@ export async function revokeApiToken(
     actor: input.actor,
     ledger: input.workspace,
     resource: { kind: 'token', id: input.id },
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   });
 }

@@ -11,6 +11,7 @@ import { nowOf, type IamContext } from './context.ts';
 import { newId } from './ids.ts';
 import { checkRole, type Role } from './roles.ts';
 import { actorId, getUser } from './users.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface GrantRecord extends Grant {
   readonly id: string;
@@ -103,7 +104,7 @@ export async function addGrant(ctx: IamContext, input: AddGrantInput): Promise<G
     ledger: input.workspace,
     resource: { kind: 'grant', id: row.id },
     details: { user: input.userId, role, connector },
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   });
   return toGrant(row);
 }
@@ -152,7 +153,7 @@ export async function revokeGrants(
       ledger: workspace,
       resource: { kind: 'grant', id: g.id },
       details: { user: g.userId, role: g.role, connector: g.connector, reason },
-      ...(correlationId === undefined ? {} : { correlationId }),
+      ...withCorrelation(correlationId),
     });
   }
   return revoked;

@@ -10,6 +10,7 @@ import { ANONYMOUS, recordIam, userActor } from './audit.ts';
 import { putChallenge, takeChallenge } from './challenges.ts';
 import { nowOf, type IamContext } from './context.ts';
 import { actorId, toUser, type User } from './users.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface OidcProvider {
   readonly id: string;
@@ -126,7 +127,7 @@ export async function setOidcProvider(ctx: IamContext, input: SetOidcProvider): 
     actor: input.actor,
     resource: { kind: 'oidc-provider', id: input.id },
     details: { issuer, clientSecret: sealed === null ? 'none' : 'sealed' },
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   });
   return getOidcProvider(ctx, input.id);
 }
@@ -250,7 +251,7 @@ export async function finishOidc(
       resource: { kind: 'oidc-provider', id: providerId },
       outcome: 'failure',
       details: { method: 'oidc', rule },
-      ...(correlationId === undefined ? {} : { correlationId }),
+      ...withCorrelation(correlationId),
     });
     throw ssoFailed(rule, cause);
   };
@@ -323,7 +324,7 @@ export async function finishOidc(
       actor: userActor(userId),
       resource: { kind: 'user', id: userId },
       details: { provider: providerId, issuer },
-      ...(correlationId === undefined ? {} : { correlationId }),
+      ...withCorrelation(correlationId),
     });
   }
   const row = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();

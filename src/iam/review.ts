@@ -7,6 +7,7 @@ import { nowOf, type IamContext } from './context.ts';
 import { listGrants, type GrantRecord } from './grants.ts';
 import { listTokens, type TokenMetadata } from './tokens.ts';
 import { actorId } from './users.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface AccessReview {
   readonly workspace: string;
@@ -104,7 +105,7 @@ export async function revokeAccess(
   const common = {
     actor: input.actor,
     ledger: input.workspace,
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   };
   for (const g of revoked) {
     await recordIam(ctx, {

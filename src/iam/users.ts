@@ -7,6 +7,7 @@ import { recordIam } from './audit.ts';
 import { nowOf, type IamContext } from './context.ts';
 import { newId } from './ids.ts';
 import { checkPasswordPolicy, hashPassword } from './password.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 export interface User {
   readonly id: string;
@@ -104,7 +105,7 @@ export async function createUser(ctx: IamContext, input: CreateUserInput): Promi
     actor: input.actor,
     resource: { kind: 'user', id: row.id },
     details: { kind, password: hash !== null },
-    ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+    ...withCorrelation(input.correlationId),
   });
   return toUser(row);
 }
@@ -169,7 +170,7 @@ export async function setUserStatus(
     action: status === 'disabled' ? 'iam.user.disable' : 'iam.user.enable',
     actor,
     resource: { kind: 'user', id },
-    ...(correlationId === undefined ? {} : { correlationId }),
+    ...withCorrelation(correlationId),
   });
   return getUser(ctx, id);
 }

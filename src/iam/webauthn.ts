@@ -13,6 +13,7 @@ import { recordIam, userActor } from './audit.ts';
 import { takeChallenge, putChallenge } from './challenges.ts';
 import { nowOf, type IamContext } from './context.ts';
 import type { User } from './users.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 /** The relying party: the console's origin and its host name. */
 export interface RelyingParty {
@@ -121,7 +122,7 @@ export async function verifyRegistration(
     actor: userActor(user.id),
     resource: { kind: 'user', id: user.id },
     details: { factor: 'webauthn', credential: credential.id },
-    ...(correlationId === undefined ? {} : { correlationId }),
+    ...withCorrelation(correlationId),
   });
   return { id: credential.id, name };
 }

@@ -18,6 +18,7 @@ import { importError, writeImport } from './record-import.ts';
 import { maskForDisplay } from './record-view.ts';
 import { defineDataSchema, fieldOf, type DataSchema, type FieldSpec } from './schema.ts';
 import { checkValue, type FieldValue } from './values.ts';
+import { withCorrelation } from '../ledger/index.ts';
 
 type RecordRow = Selectable<RecordsTable>;
 
@@ -107,7 +108,7 @@ export class RecordStore {
       resource,
       outcome,
       ...(purpose === undefined || purpose === '' ? {} : { purpose }),
-      ...(correlationId === undefined ? {} : { correlationId }),
+      ...withCorrelation(correlationId),
       ...(details === undefined ? {} : { details }),
     });
   }

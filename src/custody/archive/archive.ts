@@ -12,6 +12,7 @@ import type { CustodyArchiveTable } from '../../store/schema-custody.ts';
 import { custodyEvent, type CustodyAction } from '../events.ts';
 import { requireRole, type Caller } from '../roles.ts';
 import { checkAddress, digestMismatch, notFound, type BlobBackend } from './backend.ts';
+import { withCorrelation } from '../../ledger/index.ts';
 
 export interface ArchiveEntry {
   readonly sha256: string;
@@ -128,7 +129,7 @@ export class Archive {
         actor: caller.actor,
         bundleSha256: row.sha256,
         ...(row.export_id === null ? {} : { exportId: row.export_id }),
-        ...(correlationId === undefined ? {} : { correlationId }),
+        ...withCorrelation(correlationId),
         details,
       }),
     );
