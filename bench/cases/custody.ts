@@ -89,6 +89,41 @@ function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+/** Throughputs and CPU seconds of each side, one per round. */
+interface Rounds {
+  readonly ours: number[];
+  readonly base: number[];
+  readonly oursCpu: number[];
+  readonly baseCpu: number[];
+}
+
+/**
+ * ROUNDS rounds of our side and the baseline, alternating which goes first (ours first in round 0
+ * when `oursFirst`), so both see the same machine state; each side resolves to its throughput.
+ */
+async function alternate(
+  ours: () => Promise<number>,
+  base: () => Promise<number>,
+  oursFirst: boolean,
+): Promise<Rounds> {
+  const r: Rounds = { ours: [], base: [], oursCpu: [], baseCpu: [] };
+  const side = async (fn: () => Promise<number>, to: number[], cpuTo: number[]): Promise<void> => {
+    const [throughput, cpu] = await cpuSeconds(fn);
+    to.push(throughput);
+    cpuTo.push(cpu);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    if ((round % 2 === 0) === oursFirst) {
+      await side(ours, r.ours, r.oursCpu);
+      await side(base, r.base, r.baseCpu);
+    } else {
+      await side(base, r.base, r.baseCpu);
+      await side(ours, r.ours, r.oursCpu);
+    }
+  }
+  return r;
+}
+
 /** CPU seconds (all threads of this process) spent in `fn`: a load-independent view of the cost. */
 async function cpuSeconds<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
   const start = process.cpuUsage();
@@ -286,38 +321,24 @@ export const cases: BenchCase[] = [
       });
       const bytes = chunks.reduce((n, c) => n + c.length, 0);
       const mb = bytes / 1e6;
-      // Rounds alternate which side goes first, and each side keeps its median: both see the same
-      // machine state (page cache, disk write-back), so the ratio is what the run can vouch for.
-      const ours: number[] = [];
-      const base: number[] = [];
-      const oursCpu: number[] = [];
-      const baseCpu: number[] = [];
+      // Each side's file is removed as soon as it is timed, so both write into the page cache in
+      // the same state: into the memory the other side's file just gave back.
       const bundle = join(dir, 'bundle.tar');
       const raw = join(dir, 'raw.ndjson');
-      for (let round = 0; round < ROUNDS; round++) {
-        // Each side's file is removed as soon as it is timed, so both write into the page cache in
-        // the same state: into the memory the other side's file just gave back.
-        const oursRound = async (): Promise<void> => {
-          const [r, cpu] = await cpuSeconds(() => exportRound(bundle, count, pool));
+      const { ours, base, oursCpu, baseCpu } = await alternate(
+        async () => {
+          const r = await exportRound(bundle, count, pool);
           rmSync(bundle, { force: true });
           if (r.payloadBytes !== bytes) throw new Error('the export and the baseline differ in size');
-          ours.push(mb / r.seconds);
-          oursCpu.push(cpu);
-        };
-        const baseRound = async (): Promise<void> => {
-          const [seconds, cpu] = await cpuSeconds(() => rawHashAndWrite(chunks, raw));
+          return mb / r.seconds;
+        },
+        () => {
+          const seconds = rawHashAndWrite(chunks, raw);
           rmSync(raw, { force: true });
-          base.push(mb / seconds);
-          baseCpu.push(cpu);
-        };
-        if (round % 2 === 0) {
-          await oursRound();
-          await baseRound();
-        } else {
-          await baseRound();
-          await oursRound();
-        }
-      }
+          return Promise.resolve(mb / seconds);
+        },
+        true,
+      );
       // Where the time goes: the bundle pipeline alone, fed the pre-encoded bytes.
       const piped = await bundleOf(join(dir, 'piped.tar'), fromMemory(chunks));
       rmSync(join(dir, 'piped.tar'), { force: true });
@@ -356,40 +377,22 @@ export const cases: BenchCase[] = [
       const mb = statSync(s.bundle).size / 1e6;
       // Warm the page cache for both sides equally.
       await rawHashFile(s.bundle);
-      // Alternating rounds, medians, as for the export.
-      const ours: number[] = [];
-      const base: number[] = [];
-      const oursCpu: number[] = [];
-      const baseCpu: number[] = [];
-      const oursRound = async (): Promise<void> => {
-        const result = { ok: false };
-        const [seconds, cpu] = await cpuSeconds(() =>
-          timeAsync(async () => {
+      const { ours, base, oursCpu, baseCpu } = await alternate(
+        async () => {
+          const result = { ok: false };
+          const seconds = await timeAsync(async () => {
             const report = await verifyBundleFile(s.bundle, {});
             // The bench anchor is not a real ledger; every BagIt and signature check must still pass.
             result.ok = report.checks
               .filter((c) => c.status === 'fail')
               .every((c) => c.id.startsWith('ledger') || c.id === 'key-trusted');
-          }),
-        );
-        if (!result.ok) throw new Error('verification of the bench bundle failed');
-        ours.push(mb / seconds);
-        oursCpu.push(cpu);
-      };
-      const baseRound = async (): Promise<void> => {
-        const [seconds, cpu] = await cpuSeconds(() => rawHashFile(s.bundle));
-        base.push(mb / seconds);
-        baseCpu.push(cpu);
-      };
-      for (let round = 0; round < ROUNDS; round++) {
-        if (round % 2 === 0) {
-          await baseRound();
-          await oursRound();
-        } else {
-          await oursRound();
-          await baseRound();
-        }
-      }
+          });
+          if (!result.ok) throw new Error('verification of the bench bundle failed');
+          return mb / seconds;
+        },
+        async () => mb / (await rawHashFile(s.bundle)),
+        false,
+      );
       await closeDigestWorkers();
       rmSync(s.dir, { recursive: true, force: true });
       shared = undefined;
