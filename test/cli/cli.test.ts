@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDataDir } from '../helpers/cli.ts';
+import { cli, installWithExampleRecords, tempDataDir } from '../helpers/cli.ts';
 
 describe('custos CLI', () => {
   it('--help lists every command with one line each', async () => {
@@ -48,21 +48,7 @@ describe('custos CLI', () => {
   });
 
   it('keys list / rotate / rewrap / destroy-version run the key lifecycle', async () => {
-    const data = tempDataDir();
-    const examples = join(import.meta.dirname, '..', '..', 'examples', 'records');
-    expect((await cli(['--data', data, 'init', '--json'])).code).toBe(0);
-    const imported = await cli([
-      '--data',
-      data,
-      'records',
-      'import',
-      '--type',
-      'employee',
-      '--schema',
-      join(examples, 'employee.schema.yaml'),
-      join(examples, 'employees.ndjson'),
-    ]);
-    expect(imported.stderr).toBe('');
+    const data = await installWithExampleRecords();
     const rotated = await cli(['--data', data, 'keys', 'rotate', '--workspace', 'default', '--json']);
     expect(rotated.code).toBe(0);
     expect(JSON.parse(rotated.stdout)).toMatchObject({ version: 2, state: 'active' });

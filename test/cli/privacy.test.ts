@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, tempDataDir } from '../helpers/cli.ts';
+import { cli, installWithExampleRecords, tempDataDir } from '../helpers/cli.ts';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples', 'records');
 
@@ -100,20 +100,7 @@ describe('custos records', () => {
   });
 
   it('finds records by blind index and masks them unless revealed with a purpose', async () => {
-    const data = tempDataDir();
-    expect((await cli(['--data', data, 'init'])).code).toBe(0);
-    const imp = await cli([
-      '--data',
-      data,
-      'records',
-      'import',
-      '--type',
-      'employee',
-      '--schema',
-      join(examples, 'employee.schema.yaml'),
-      join(examples, 'employees.ndjson'),
-    ]);
-    expect(imp.code).toBe(0);
+    const data = await installWithExampleRecords();
     const masked = await cli([
       '--data',
       data,

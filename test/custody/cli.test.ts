@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDigestWorkers } from '../../src/custody/index.ts';
 import { parseDataSchema, RecordStore } from '../../src/privacy/index.ts';
 import { openHost } from '../../src/host/index.ts';
-import { cli, tempDataDir } from '../helpers/cli.ts';
+import { cli, EXAMPLE_RECORDS, installWithExampleRecords, tempDataDir } from '../helpers/cli.ts';
 import { rawTar } from './helpers/raw-tar.ts';
 import { flip, get, pack, put, unpack } from './helpers/tamper.ts';
 import { FILES } from '../../src/custody/bundle/layout.ts';
@@ -272,21 +272,9 @@ describe('custos export / verify / archive', () => {
 
 describe('the README tour, export part', () => {
   it('defines, creates and verifies a bundle from the example records and definition', async () => {
-    const tour = tempDataDir();
-    const examples = join(import.meta.dirname, '../../examples/records');
+    const tour = await installWithExampleRecords();
     const run = (argv: string[]) => cli(['--data', tour, ...argv]);
-    expect((await run(['init', '--json'])).code).toBe(0);
-    const imported = await run([
-      'records',
-      'import',
-      '--type',
-      'employee',
-      '--schema',
-      join(examples, 'employee.schema.yaml'),
-      join(examples, 'employees.ndjson'),
-    ]);
-    expect(imported.code).toBe(0);
-    expect((await run(['export', 'define', join(examples, 'employee.export.yaml')])).code).toBe(0);
+    expect((await run(['export', 'define', join(EXAMPLE_RECORDS, 'employee.export.yaml')])).code).toBe(0);
     const out = join(work, 'tour-bundle.tar');
     const created = await run([
       'export',

@@ -40,3 +40,30 @@ export async function cli(
 export function tempDataDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'custos-cli-')), 'data');
 }
+
+/** The example HR records the README tour imports. */
+export const EXAMPLE_RECORDS = join(import.meta.dirname, '../../examples/records');
+
+/**
+ * A new installation (`init`) holding the example employee records (`records import`), as the
+ * README tour makes it; throws with the CLI's stderr when either step fails or writes to stderr.
+ */
+export async function installWithExampleRecords(): Promise<string> {
+  const data = tempDataDir();
+  for (const argv of [
+    ['init', '--json'],
+    [
+      'records',
+      'import',
+      '--type',
+      'employee',
+      '--schema',
+      join(EXAMPLE_RECORDS, 'employee.schema.yaml'),
+      join(EXAMPLE_RECORDS, 'employees.ndjson'),
+    ],
+  ]) {
+    const r = await cli(['--data', data, ...argv]);
+    if (r.code !== 0 || r.stderr !== '') throw new Error(`custos ${argv.join(' ')}: ${r.stderr}`);
+  }
+  return data;
+}
