@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDigestWorkers, createDualDigest, type Offload } from '../../src/custody/digest/dual-digest.ts';
 import { fileChunks } from '../../src/custody/io/file-chunks.ts';
+import { ChunkPool } from '../../src/custody/io/chunk-pool.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'custos-digest-'));
 afterAll(async () => {
@@ -58,6 +59,75 @@ describe('dual digest', () => {
       expect((await d.digest()).sha512.equals(createHash('sha512').update(part).digest())).toBe(true);
     }
   });
+});
+
+describe('chunk pool', () => {
+  it('hands out each chunk to one taker at a time, and a chunk again once its last holder releases it', async () => {
+    const pool = new ChunkPool(2, 16);
+    const a = await pool.take();
+    const b = await pool.take();
+    expect(a.length).toBe(16);
+    expect(a.buffer).toBe(b.buffer);
+    expect(a.byteOffset).not.toBe(b.byteOffset);
+    let third: Buffer | undefined;
+    const waiting = pool.take().then((c) => (third = c));
+    pool.retain(a.subarray(3, 9), 2);
+    pool.release(a);
+    pool.releaseAt(a.byteOffset + 5);
+    await Promise.resolve();
+    expect(third).toBeUndefined();
+    pool.release(a.subarray(15));
+    await waiting;
+    expect(third?.byteOffset).toBe(a.byteOffset);
+    expect(pool.freeCount).toBe(0);
+  });
+
+  it('knows its own chunks, ignores other bytes on release, and refuses releasing a free chunk', async () => {
+    const pool = new ChunkPool(2, 16);
+    const a = await pool.take();
+    expect(pool.owns(a)).toBe(true);
+    expect(pool.owns(a.subarray(4, 8))).toBe(true);
+    expect(pool.owns(Buffer.from(a))).toBe(false);
+    expect(pool.owns(a.subarray(0, 0))).toBe(false);
+    expect(pool.owns(Buffer.from(pool.memory).subarray(10, 20))).toBe(false); // spans two chunks
+    pool.release(Buffer.alloc(16));
+    expect(pool.freeCount).toBe(1);
+    pool.release(a);
+    expect(pool.freeCount).toBe(2);
+    expect(() => {
+      pool.release(a);
+    }).toThrow(/free chunk/);
+    expect(() => {
+      pool.retain(a);
+    }).toThrow(/not taken/);
+    expect(() => new ChunkPool(0, 16)).toThrow(RangeError);
+  });
+
+  for (const offload of ['both', 'sha512'] as const) {
+    it(`is hashed in place by the digest workers, each chunk reused only once read (offload ${offload})`, async () => {
+      // Two chunks only: the producer must wait for the workers before it overwrites one.
+      const pool = new ChunkPool(2, 100_000);
+      const d = createDualDigest({ offload, threshold: 0, pool });
+      for (let at = 0; at < data.length;) {
+        const chunk = await pool.take();
+        const n = Math.min(chunk.length - (at % 7), data.length - at);
+        chunk.fill(0xee); // whatever a reused chunk held before
+        data.copy(chunk, 0, at, at + n);
+        await d.update(chunk.subarray(0, n));
+        pool.release(chunk);
+        at += n;
+      }
+      // Bytes from elsewhere still go through the workers' own ring.
+      const tail = Buffer.from('tail');
+      await d.update(tail);
+      const r = await d.digest();
+      const whole = Buffer.concat([data, tail]);
+      expect(r.size).toBe(whole.length);
+      expect(r.sha256.equals(createHash('sha256').update(whole).digest())).toBe(true);
+      expect(r.sha512.equals(createHash('sha512').update(whole).digest())).toBe(true);
+      expect(pool.freeCount).toBe(2);
+    });
+  }
 });
 
 describe('file chunks', () => {

@@ -12,6 +12,7 @@ import { formatBagInfo, formatBagitTxt, formatOxum, type BagInfo } from '../bagi
 import { createDualDigest } from '../digest/dual-digest.ts';
 import { signEnvelope } from '../dsse/index.ts';
 import { encodeStatement, INTOTO_PAYLOAD_TYPE } from '../intoto/statement.ts';
+import type { ChunkPool } from '../io/chunk-pool.ts';
 import { FileSink, type ByteSink } from '../io/sink.ts';
 import { fsyncDir } from '../io/fsync.ts';
 import { buildProvenance, type VersionedRef } from '../prov/provenance.ts';
@@ -53,6 +54,11 @@ export interface WriteBundleOptions {
   readonly actor: { readonly kind: string; readonly id: string };
   /** Payload buffers of data/records.ndjson (see encodeRecords). */
   readonly payload: AsyncIterable<Uint8Array>;
+  /**
+   * The pool the payload's buffers are taken from, if any: each is hashed in place and released
+   * once hashed and written (see encodeRecords' `pool`).
+   */
+  readonly payloadPool?: ChunkPool;
   readonly recipients: readonly AgeRecipient[];
   readonly signer: BundleSigner;
   readonly ledger: LedgerAnchor;
@@ -150,14 +156,15 @@ async function writeTar(
 
   // The payload: streamed once through the digests and into the archive.
   const stream = await tar.beginFile(FILES.records);
-  const digest = createDualDigest();
+  const pool = o.payloadPool;
+  const digest = createDualDigest(pool === undefined ? {} : { pool });
   // One chunk in flight: encoding the next chunk overlaps hashing (worker threads) and writing
   // (the libuv pool) of this one, while the sink still sees one write at a time.
   let inflight: Promise<unknown> = Promise.resolve();
   for await (const chunk of o.payload) {
     o.signal?.throwIfAborted();
     await inflight;
-    inflight = Promise.all([digest.update(chunk), stream.write(chunk)]);
+    inflight = Promise.all([digest.update(chunk), stream.write(chunk)]).then(() => pool?.release(chunk));
     // Handled here so a failure while the next chunk is encoded is not an unhandled rejection;
     // the next `await inflight` still throws it.
     inflight.catch(() => undefined);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { ed25519PublicPem, generateEd25519 } from '../../../src/crypto/index.ts';
 import { keyIdOf } from '../../../src/custody/dsse/index.ts';
-import { encodeRecords, type ExportRecord } from '../../../src/custody/bundle/ndjson.ts';
+import { createPayloadPool, encodeRecords, type ExportRecord } from '../../../src/custody/bundle/ndjson.ts';
 import {
   writeBundle,
   type BundleResult,
@@ -53,6 +53,8 @@ export interface MakeBundleOptions {
   readonly ledger?: MemoryLedger;
   readonly recipients?: readonly AgeRecipient[];
   readonly exportId?: string;
+  /** Encode into the export's chunk pool (hashed in place), as the real export does; default true. */
+  readonly pooled?: boolean;
 }
 
 export async function makeBundle(
@@ -62,6 +64,7 @@ export async function makeBundle(
 ): Promise<BundleResult & { key: TestKey; ledger: MemoryLedger }> {
   const key = o.key ?? testKey();
   const ledger = o.ledger ?? new MemoryLedger();
+  const pool = o.pooled === false ? undefined : createPayloadPool();
   const result = await writeBundle({
     out: join(dir, name),
     exportId: o.exportId ?? `exp-${name.replace(/[^a-z0-9]/gi, '')}`,
@@ -72,7 +75,8 @@ export async function makeBundle(
     definition: { name: 'customers', version: 3, digest: 'sha256:00' },
     purpose: 'regulator request 42',
     actor: { kind: 'local-operator', id: 'tester' },
-    payload: encodeRecords(iterate(o.records ?? sampleRecords(50))),
+    payload: encodeRecords(iterate(o.records ?? sampleRecords(50)), pool === undefined ? {} : { pool }),
+    ...(pool === undefined ? {} : { payloadPool: pool }),
     recipients: o.recipients ?? [],
     signer: key,
     ledger,
