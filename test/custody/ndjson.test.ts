@@ -173,7 +173,7 @@ describe('payload buffers', () => {
 
   it("fill the export's pool chunks, the longer line in a buffer of its own, every chunk back once released", async () => {
     const big = 'é'.repeat(700_000);
-    const recs = Array.from({ length: 60_000 }, (_, i): ExportRecord => ({
+    const recs = Array.from({ length: 120_000 }, (_, i): ExportRecord => ({
       type: 'x',
       id: String(i).padStart(6, '0'),
       data: i === 5000 ? { big } : { note: 'n'.repeat(150), i },

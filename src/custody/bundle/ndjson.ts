@@ -132,10 +132,10 @@ export function encodeLine(record: ExportRecord): string {
 /** Output buffers are about this size; a longer line gets a buffer of its own. */
 const CHUNK_BYTES = 1024 * 1024;
 /**
- * Chunks an export's payload cycles through: the one being filled, the one being written, and
- * room for the hashing workers to fall a few MiB behind.
+ * Chunks an export's payload cycles through: the one being filled, those queued to be written
+ * (writeBundle keeps up to four), and room for the hashing workers to fall a few MiB behind.
  */
-const PAYLOAD_CHUNKS = 8;
+const PAYLOAD_CHUNKS = 16;
 
 /** The pool an export's payload is encoded into (see EncodeOptions and writeBundle's payloadPool). */
 export function createPayloadPool(): ChunkPool {

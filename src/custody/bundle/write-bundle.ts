@@ -85,6 +85,9 @@ export interface BundleResult {
   readonly createdAt: string;
 }
 
+/** Payload chunks that may wait to be hashed and written while the encoder goes on. */
+const PAYLOAD_IN_FLIGHT = 4;
+
 interface TagFile {
   readonly name: string;
   readonly bytes: Buffer;
@@ -158,18 +161,39 @@ async function writeTar(
   const stream = await tar.beginFile(FILES.records);
   const pool = o.payloadPool;
   const digest = createDualDigest(pool === undefined ? {} : { pool });
-  // One chunk in flight: encoding the next chunk overlaps hashing (worker threads) and writing
-  // (the libuv pool) of this one, while the sink still sees one write at a time.
-  let inflight: Promise<unknown> = Promise.resolve();
-  for await (const chunk of o.payload) {
-    o.signal?.throwIfAborted();
-    await inflight;
-    inflight = Promise.all([digest.update(chunk), stream.write(chunk)]).then(() => pool?.release(chunk));
-    // Handled here so a failure while the next chunk is encoded is not an unhandled rejection;
-    // the next `await inflight` still throws it.
-    inflight.catch(() => undefined);
+  // Up to PAYLOAD_IN_FLIGHT chunks queued behind the encoder: hashing (worker threads) and
+  // writing (the libuv pool) run while the next chunks are encoded, so a slow write does not stop
+  // the encoder. The digest and the sink each still see their chunks one at a time, in order.
+  const queued: Promise<void>[] = [];
+  let hashed: Promise<void> = Promise.resolve();
+  let written: Promise<void> = Promise.resolve();
+  let settled = false;
+  try {
+    for await (const chunk of o.payload) {
+      try {
+        o.signal?.throwIfAborted();
+        if (queued.length >= PAYLOAD_IN_FLIGHT) await queued.shift();
+      } catch (err) {
+        pool?.release(chunk);
+        throw err;
+      }
+      hashed = hashed.then(() => digest.update(chunk));
+      written = written.then(() => stream.write(chunk));
+      // The chunk goes back to the pool once hashed and written, or once either failed.
+      const done = Promise.all([hashed, written])
+        .then(() => undefined)
+        .finally(() => pool?.release(chunk));
+      // Handled here so a failure while the next chunk is encoded is not an unhandled rejection;
+      // awaiting the queue still throws it.
+      done.catch(() => undefined);
+      queued.push(done);
+    }
+    await Promise.all(queued);
+    settled = true;
+  } finally {
+    // On failure, nothing queued outlives this call: the file is closed and removed after it.
+    if (!settled) await Promise.allSettled(queued);
   }
-  await inflight;
   await stream.end();
   const d = await digest.digest();
   const payload: PayloadFile[] = [

@@ -12,6 +12,7 @@ import {
   type BundleSigner,
 } from '../../../src/custody/bundle/write-bundle.ts';
 import type { AgeRecipient } from '../../../src/custody/age/index.ts';
+import type { ChunkPool } from '../../../src/custody/io/chunk-pool.ts';
 import { MemoryLedger } from './memory-ledger.ts';
 
 export interface TestKey extends BundleSigner {
@@ -55,6 +56,9 @@ export interface MakeBundleOptions {
   readonly exportId?: string;
   /** Encode into the export's chunk pool (hashed in place), as the real export does; default true. */
   readonly pooled?: boolean;
+  /** The chunk pool to encode into (instead of a new one). */
+  readonly pool?: ChunkPool;
+  readonly signal?: AbortSignal;
 }
 
 export async function makeBundle(
@@ -64,7 +68,7 @@ export async function makeBundle(
 ): Promise<BundleResult & { key: TestKey; ledger: MemoryLedger }> {
   const key = o.key ?? testKey();
   const ledger = o.ledger ?? new MemoryLedger();
-  const pool = o.pooled === false ? undefined : createPayloadPool();
+  const pool = o.pooled === false ? undefined : (o.pool ?? createPayloadPool());
   const result = await writeBundle({
     out: join(dir, name),
     exportId: o.exportId ?? `exp-${name.replace(/[^a-z0-9]/gi, '')}`,
@@ -83,6 +87,7 @@ export async function makeBundle(
     run: { id: 'run-1' },
     workflowVersion: { id: 'wf-customers', version: 7 },
     policy: { id: 'export-policy', version: 2 },
+    ...(o.signal === undefined ? {} : { signal: o.signal }),
   });
   return { ...result, key, ledger };
 }
