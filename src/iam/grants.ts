@@ -23,6 +23,8 @@ export interface GrantRecord extends Grant {
   readonly expiresAt: string | null;
   readonly lastUsedAt: string | null;
   readonly revokedAt: string | null;
+  /** Null for grants made by hand or by elevation; `oidc:<provider>` for grants sign-in keeps in line. */
+  readonly managedBy: string | null;
 }
 
 /** A stored grant, as the store declares it. */
@@ -42,6 +44,7 @@ function toGrant(row: Row): GrantRecord {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    managedBy: row.managed_by,
   };
 }
 
@@ -65,7 +68,11 @@ export interface AddGrantInput {
   readonly correlationId?: string;
 }
 
-/** Grant a standing role; granting a live grant again returns it. Throws IAM_ROLE_INVALID, IAM_USER_NOT_FOUND, NOT_FOUND. */
+/**
+ * Grant a standing role; granting a live grant again returns it. A live grant that single sign-on
+ * manages becomes the admin's: later sign-ins no longer revoke it. Throws IAM_ROLE_INVALID,
+ * IAM_USER_NOT_FOUND, NOT_FOUND.
+ */
 export async function addGrant(ctx: IamContext, input: AddGrantInput): Promise<GrantRecord> {
   const role = checkRole(input.role);
   const connector = checkConnectorScope(input.connector);
@@ -81,7 +88,23 @@ export async function addGrant(ctx: IamContext, input: AddGrantInput): Promise<G
     .where('source', '=', 'standing')
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
-  if (live !== undefined) return toGrant(live);
+  if (live?.managed_by === null) return toGrant(live);
+  if (live !== undefined) {
+    await ctx.store.db
+      .updateTable('role_grants')
+      .set({ managed_by: null })
+      .where('id', '=', live.id)
+      .execute();
+    await recordIam(ctx, {
+      action: 'iam.grant.create',
+      actor: input.actor,
+      ledger: input.workspace,
+      resource: { kind: 'grant', id: live.id },
+      details: { user: input.userId, role, connector, adoptedFrom: live.managed_by },
+      ...withCorrelation(input.correlationId),
+    });
+    return toGrant({ ...live, managed_by: null });
+  }
   const row: Row = {
     id: newId('grt'),
     user_id: input.userId,
@@ -96,6 +119,7 @@ export async function addGrant(ctx: IamContext, input: AddGrantInput): Promise<G
     last_used_at: null,
     revoked_at: null,
     revoked_by: null,
+    managed_by: null,
   };
   await ctx.store.db.insertInto('role_grants').values(row).execute();
   await recordIam(ctx, {
@@ -157,6 +181,105 @@ export async function revokeGrants(
     });
   }
   return revoked;
+}
+
+/** A role in a workspace that something outside Custos (an identity provider) says a user holds. */
+export interface ManagedGrant {
+  readonly workspace: string;
+  readonly role: Role;
+  readonly connector: string;
+}
+
+export interface SyncManagedGrantsInput {
+  readonly userId: string;
+  /** Who keeps these grants, e.g. `oidc:corp`; recorded as their creator and revoker. */
+  readonly managedBy: string;
+  /** Every grant `managedBy` says the user holds now; the rest of its grants are revoked. */
+  readonly desired: readonly ManagedGrant[];
+  readonly correlationId?: string;
+}
+
+const grantKey = (g: { workspace: string; role: string; connector: string }): string =>
+  `${g.workspace}\u0000${g.role}\u0000${g.connector}`;
+
+/**
+ * Bring the grants `managedBy` keeps for a user in line with `desired`, in one transaction:
+ * missing ones are added (unless a live standing grant made by hand already gives the same role),
+ * and its grants no longer desired are revoked. Grants made by hand or by elevation are never
+ * touched. Records iam.grant.create / iam.grant.revoke (reason `sso`) for each change.
+ */
+export async function syncManagedGrants(
+  ctx: IamContext,
+  input: SyncManagedGrantsInput,
+): Promise<{ added: GrantRecord[]; revoked: GrantRecord[] }> {
+  const now = nowOf(ctx);
+  const wanted = new Map(input.desired.map((g) => [grantKey(g), g]));
+  const result = await ctx.store.db.transaction().execute(async (trx) => {
+    const live = await trx
+      .selectFrom('role_grants')
+      .selectAll()
+      .where('user_id', '=', input.userId)
+      .where('source', '=', 'standing')
+      .where('revoked_at', 'is', null)
+      .execute();
+    const held = new Set(live.map((r) => grantKey({ workspace: r.workspace_id, ...r })));
+    const revoked: GrantRecord[] = [];
+    for (const r of live) {
+      if (r.managed_by !== input.managedBy || wanted.has(grantKey({ workspace: r.workspace_id, ...r })))
+        continue;
+      await trx
+        .updateTable('role_grants')
+        .set({ revoked_at: now, revoked_by: input.managedBy })
+        .where('id', '=', r.id)
+        .execute();
+      revoked.push(toGrant({ ...r, revoked_at: now, revoked_by: input.managedBy }));
+    }
+    const added: GrantRecord[] = [];
+    for (const [key, g] of wanted) {
+      if (held.has(key)) continue;
+      const row: Row = {
+        id: newId('grt'),
+        user_id: input.userId,
+        workspace_id: g.workspace,
+        role: g.role,
+        connector: g.connector,
+        source: 'standing',
+        elevation_id: null,
+        created_by: input.managedBy,
+        created_at: now,
+        expires_at: null,
+        last_used_at: null,
+        revoked_at: null,
+        revoked_by: null,
+        managed_by: input.managedBy,
+      };
+      await trx.insertInto('role_grants').values(row).execute();
+      added.push(toGrant(row));
+    }
+    return { added, revoked };
+  });
+  const actor: Actor = { kind: 'system', id: input.managedBy };
+  for (const g of result.added) {
+    await recordIam(ctx, {
+      action: 'iam.grant.create',
+      actor,
+      ledger: g.workspace,
+      resource: { kind: 'grant', id: g.id },
+      details: { user: g.userId, role: g.role, connector: g.connector, managedBy: input.managedBy },
+      ...withCorrelation(input.correlationId),
+    });
+  }
+  for (const g of result.revoked) {
+    await recordIam(ctx, {
+      action: 'iam.grant.revoke',
+      actor,
+      ledger: g.workspace,
+      resource: { kind: 'grant', id: g.id },
+      details: { user: g.userId, role: g.role, connector: g.connector, reason: 'sso' },
+      ...withCorrelation(input.correlationId),
+    });
+  }
+  return result;
 }
 
 /** Grants of a workspace (live ones unless `all`). */

@@ -43,8 +43,9 @@ export {
   activeGrantsOf,
   touchGrants,
   checkConnectorScope,
+  syncManagedGrants,
 } from './grants.ts';
-export type { GrantRecord, AddGrantInput } from './grants.ts';
+export type { GrantRecord, AddGrantInput, ManagedGrant, SyncManagedGrantsInput } from './grants.ts';
 export {
   createSession,
   resolveSession,
@@ -87,7 +88,7 @@ export {
   finishOidc,
   checkIssuer,
 } from './oidc.ts';
-export type { OidcProvider, SetOidcProvider } from './oidc.ts';
+export type { GroupRole, OidcProvider, SetOidcProvider } from './oidc.ts';
 export {
   requestElevation,
   decideElevation,

@@ -10,6 +10,10 @@ import { ANONYMOUS, recordIam, userActor } from './audit.ts';
 import { putChallenge, takeChallenge } from './challenges.ts';
 import { nowOf, type IamContext } from './context.ts';
 import { actorId, toUser, type User } from './users.ts';
+import { CONNECTOR_ID } from '../egress/index.ts';
+import type { OidcProvidersTable } from '../store/index.ts';
+import { checkConnectorScope, syncManagedGrants } from './grants.ts';
+import { isRole, ROLES, type Role } from './roles.ts';
 import { withCorrelation } from '../ledger/index.ts';
 
 export interface OidcProvider {
@@ -19,8 +23,20 @@ export interface OidcProvider {
   readonly clientId: string;
   readonly hasClientSecret: boolean;
   readonly scopes: string;
+  /** The ID token or UserInfo claim that lists the user's groups. */
+  readonly groupsClaim: string;
+  /** Roles a member of a group holds; each sign-in adds and revokes grants to match. */
+  readonly groupRoles: readonly GroupRole[];
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+export interface GroupRole {
+  readonly group: string;
+  readonly workspace: string;
+  readonly role: Role;
+  /** `*` (every connector) or one connector id. */
+  readonly connector: string;
 }
 
 export interface SetOidcProvider {
@@ -30,6 +46,13 @@ export interface SetOidcProvider {
   readonly clientId: string;
   readonly clientSecret?: string;
   readonly scopes?: string;
+  readonly groupsClaim?: string;
+  readonly groupRoles?: readonly {
+    readonly group: unknown;
+    readonly workspace: unknown;
+    readonly role: unknown;
+    readonly connector?: unknown;
+  }[];
   readonly actor: Actor;
   readonly correlationId?: string;
 }
@@ -63,16 +86,50 @@ export function checkIssuer(issuer: unknown): URL {
   return url;
 }
 
-function toProvider(r: {
-  id: string;
-  display_name: string;
-  issuer: string;
-  client_id: string;
-  sealed_secret: Uint8Array | null;
-  scopes: string;
-  created_at: string;
-  updated_at: string;
-}): OidcProvider {
+const GROUPS_CLAIM = /^[\x21-\x7e]{1,200}$/;
+/** Group names as identity providers send them: any text but control characters. */
+const GROUP_NAME = /^[^\p{Cc}]{1,256}$/u;
+const MAX_GROUP_ROLES = 1000;
+
+/** The mappings, checked and normalized. Throws IAM_OIDC_PROVIDER_INVALID naming the entry and field. */
+async function checkGroupRoles(ctx: IamContext, input: SetOidcProvider['groupRoles']): Promise<GroupRole[]> {
+  if (input === undefined) return [];
+  const list: unknown = input;
+  if (!Array.isArray(list) || list.length > MAX_GROUP_ROLES)
+    throw invalid('groupRoles', `a list of at most ${MAX_GROUP_ROLES} mappings`);
+  const out = new Map<string, GroupRole>();
+  for (const [i, entry] of (list as unknown[]).entries()) {
+    const at = `groupRoles/${i}`;
+    if (typeof entry !== 'object' || entry === null)
+      throw invalid(at, 'an object {group, workspace, role, connector?}');
+    const m = entry as Readonly<Record<string, unknown>>;
+    const group = m.group;
+    if (typeof group !== 'string' || !GROUP_NAME.test(group))
+      throw invalid(`${at}/group`, '1..256 characters, no control characters');
+    const role = m.role;
+    if (!isRole(role)) throw invalid(`${at}/role`, ROLES.join(' | '));
+    let connector: string;
+    try {
+      connector = checkConnectorScope(m.connector, `${at}/connector`);
+    } catch {
+      throw invalid(`${at}/connector`, `* or ${CONNECTOR_ID.source}`);
+    }
+    const workspace = typeof m.workspace === 'string' ? m.workspace : '';
+    const exists = await ctx.store.db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('id', '=', workspace)
+      .executeTakeFirst();
+    if (exists === undefined) throw invalid(`${at}/workspace`, 'an existing workspace');
+    const g: GroupRole = { group, workspace, role, connector };
+    out.set(JSON.stringify([g.group, g.workspace, g.role, g.connector]), g);
+  }
+  return [...out.values()];
+}
+
+type ProviderRow = OidcProvidersTable;
+
+function toProvider(r: ProviderRow, groupRoles: readonly GroupRole[]): OidcProvider {
   return {
     id: r.id,
     displayName: r.display_name,
@@ -80,6 +137,8 @@ function toProvider(r: {
     clientId: r.client_id,
     hasClientSecret: r.sealed_secret !== null,
     scopes: r.scopes,
+    groupsClaim: r.groups_claim,
+    groupRoles,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -94,6 +153,9 @@ export async function setOidcProvider(ctx: IamContext, input: SetOidcProvider): 
   const scopes = input.scopes ?? 'openid email profile';
   if (!/^openid( [\x21-\x7e]{1,64}){0,15}$/.test(scopes))
     throw invalid('scopes', 'openid followed by space-separated scopes');
+  const groupsClaim = input.groupsClaim ?? 'groups';
+  if (!GROUPS_CLAIM.test(groupsClaim)) throw invalid('groupsClaim', '1..200 printable ASCII characters');
+  const groupRoles = await checkGroupRoles(ctx, input.groupRoles);
   const sealed =
     input.clientSecret === undefined
       ? null
@@ -105,6 +167,7 @@ export async function setOidcProvider(ctx: IamContext, input: SetOidcProvider): 
     client_id: input.clientId,
     sealed_secret: sealed,
     scopes,
+    groups_claim: groupsClaim,
     updated_at: now,
   };
   await ctx.store.db.transaction().execute(async (trx) => {
@@ -121,20 +184,58 @@ export async function setOidcProvider(ctx: IamContext, input: SetOidcProvider): 
     } else {
       await trx.updateTable('oidc_providers').set(values).where('id', '=', input.id).execute();
     }
+    await trx.deleteFrom('oidc_group_roles').where('provider_id', '=', input.id).execute();
+    if (groupRoles.length > 0) {
+      await trx
+        .insertInto('oidc_group_roles')
+        .values(
+          groupRoles.map((g) => ({
+            provider_id: input.id,
+            group_name: g.group,
+            workspace_id: g.workspace,
+            role: g.role,
+            connector: g.connector,
+          })),
+        )
+        .execute();
+    }
   });
   await recordIam(ctx, {
     action: 'iam.oidc.provider.set',
     actor: input.actor,
     resource: { kind: 'oidc-provider', id: input.id },
-    details: { issuer, clientSecret: sealed === null ? 'none' : 'sealed' },
+    details: { issuer, clientSecret: sealed === null ? 'none' : 'sealed', groupRoles: groupRoles.length },
     ...withCorrelation(input.correlationId),
   });
   return getOidcProvider(ctx, input.id);
 }
 
+/** Each provider's group mappings, in a stable order. */
+async function groupRolesOf(ctx: IamContext, providerId?: string): Promise<Map<string, GroupRole[]>> {
+  let q = ctx.store.db.selectFrom('oidc_group_roles').selectAll();
+  if (providerId !== undefined) q = q.where('provider_id', '=', providerId);
+  const rows = await q.execute();
+  const out = new Map<string, GroupRole[]>();
+  for (const r of rows) {
+    const list = out.get(r.provider_id) ?? [];
+    list.push({
+      group: r.group_name,
+      workspace: r.workspace_id,
+      role: r.role as Role,
+      connector: r.connector,
+    });
+    out.set(r.provider_id, list);
+  }
+  const order = (g: GroupRole): string => JSON.stringify([g.group, g.workspace, g.role, g.connector]);
+  for (const list of out.values())
+    list.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return out;
+}
+
 export async function listOidcProviders(ctx: IamContext): Promise<OidcProvider[]> {
   const rows = await ctx.store.db.selectFrom('oidc_providers').selectAll().orderBy('id').execute();
-  return rows.map(toProvider);
+  const roles = await groupRolesOf(ctx);
+  return rows.map((r) => toProvider(r, roles.get(r.id) ?? []));
 }
 
 /** Throws IAM_OIDC_PROVIDER_NOT_FOUND. */
@@ -149,7 +250,7 @@ export async function getOidcProvider(ctx: IamContext, id: string): Promise<Oidc
       details: { field: 'provider', rule: 'registered provider' },
     });
   }
-  return toProvider(row);
+  return toProvider(row, (await groupRolesOf(ctx, id)).get(id) ?? []);
 }
 
 const configs = new Map<string, Promise<client.Configuration>>();
@@ -271,6 +372,7 @@ export async function finishOidc(
       return fail('state from this browser, unused and recent');
     throw err;
   }
+  const provider = await getOidcProvider(ctx, providerId);
   const config = await configOf(ctx, providerId);
   const current = new URL(challenge.data.redirectUri ?? '');
   current.search = callbackUrl.search;
@@ -284,11 +386,13 @@ export async function finishOidc(
     });
     const idClaims = tokens.claims();
     if (idClaims === undefined) return await fail('ID token');
-    // Providers that conform ID token claims put email in the UserInfo response instead.
+    // Providers that conform ID token claims put email (and groups) in the UserInfo response instead.
+    const needGroups = provider.groupRoles.length > 0 && !(provider.groupsClaim in idClaims);
     claims =
-      typeof idClaims.email === 'string'
+      typeof idClaims.email === 'string' && !needGroups
         ? { ...idClaims }
         : {
+            ...idClaims,
             ...(await client.fetchUserInfo(config, tokens.access_token, idClaims.sub)),
             iss: idClaims.iss,
             sub: idClaims.sub,
@@ -329,5 +433,20 @@ export async function finishOidc(
   }
   const row = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   if (row?.status !== 'active' || row.kind !== 'user') return fail('active user account');
+  // The roles the provider's groups give, as of this sign-in: added, and revoked once the group is gone.
+  const groups = groupsIn(claims[provider.groupsClaim]);
+  await syncManagedGrants(ctx, {
+    userId,
+    managedBy: `oidc:${providerId}`,
+    desired: provider.groupRoles.filter((g) => groups.has(g.group)),
+    ...withCorrelation(correlationId),
+  });
   return toUser(row);
+}
+
+/** The group names in a groups claim: a list of strings, or one string; anything else is no groups. */
+function groupsIn(claim: unknown): Set<string> {
+  if (typeof claim === 'string') return new Set([claim]);
+  if (!Array.isArray(claim)) return new Set();
+  return new Set(claim.filter((g): g is string => typeof g === 'string'));
 }

@@ -42,6 +42,8 @@ export interface RoleGrantsTable {
   last_used_at: string | null;
   revoked_at: string | null;
   revoked_by: string | null;
+  /** Null for grants made by hand or by elevation; `oidc:<provider>` for grants sign-in keeps in line. */
+  managed_by: string | null;
 }
 
 export interface SessionsTable {
@@ -123,9 +125,20 @@ export interface OidcProvidersTable {
   /** The client secret sealed by the root key provider; null for public clients. */
   sealed_secret: Bytes | null;
   scopes: string;
+  /** The ID token or UserInfo claim that lists the user's groups. */
+  groups_claim: string;
   created_by: string;
   created_at: string;
   updated_at: string;
+}
+
+/** One group → role mapping of a single sign-on provider. */
+export interface OidcGroupRolesTable {
+  provider_id: string;
+  group_name: string;
+  workspace_id: string;
+  role: string;
+  connector: string;
 }
 
 export interface IamTables {
@@ -139,4 +152,5 @@ export interface IamTables {
   sign_in_throttle: SignInThrottleTable;
   elevations: ElevationsTable;
   oidc_providers: OidcProvidersTable;
+  oidc_group_roles: OidcGroupRolesTable;
 }

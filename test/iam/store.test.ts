@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   accessReview,
+  activeGrantsOf,
   addGrant,
   base32Decode,
   confirmTotp,
@@ -25,8 +26,10 @@ import {
   revokeUserSessions,
   setUserStatus,
   signInWithPassword,
+  syncManagedGrants,
   totp,
   type IamContext,
+  type ManagedGrant,
 } from '../../src/iam/index.ts';
 import { createLocalRootKeyFile } from '../../src/keys/index.ts';
 import { MemoryAuditSink } from '../../src/ledger/index.ts';
@@ -103,6 +106,58 @@ for (const dialect of DIALECTS) {
       });
       await setUserStatus(ctx, ada.id, 'active', ACTOR);
       expect(await revokeUserSessions(ctx, ada.id)).toBe(0);
+    });
+
+    it('keeps single sign-on grants in line with the groups, leaving grants made by hand alone', async () => {
+      const sso = await createUser(ctx, { email: 'sso@example.test', actor: ACTOR });
+      const live = async (): Promise<string[]> =>
+        (await activeGrantsOf(ctx, sso.id))
+          .map((g) => `${g.workspace}/${g.role}/${g.connector}/${g.managedBy ?? 'hand'}`)
+          .sort();
+      const sync = (desired: ManagedGrant[]) =>
+        syncManagedGrants(ctx, { userId: sso.id, managedBy: 'oidc:corp', desired });
+      await addGrant(ctx, { userId: sso.id, workspace: 'default', role: 'builder', actor: ACTOR });
+      const first = await sync([
+        { workspace: 'default', role: 'builder', connector: '*' },
+        { workspace: 'default', role: 'reviewer', connector: '*' },
+        { workspace: 'other', role: 'operator', connector: 'crm' },
+      ]);
+      expect(first.added).toHaveLength(2);
+      expect(await live()).toEqual([
+        'default/builder/*/hand',
+        'default/reviewer/*/oidc:corp',
+        'other/operator/crm/oidc:corp',
+      ]);
+      // Another provider's grants and hand-made ones survive this provider's sync.
+      await syncManagedGrants(ctx, {
+        userId: sso.id,
+        managedBy: 'oidc:other',
+        desired: [{ workspace: 'other', role: 'auditor', connector: '*' }],
+      });
+      const second = await sync([{ workspace: 'default', role: 'reviewer', connector: '*' }]);
+      expect(second.added).toEqual([]);
+      expect(second.revoked.map((g) => g.role)).toEqual(['operator']);
+      expect(await live()).toEqual([
+        'default/builder/*/hand',
+        'default/reviewer/*/oidc:corp',
+        'other/auditor/*/oidc:other',
+      ]);
+      // An admin granting the same role by hand takes the grant over: the provider no longer revokes it.
+      await addGrant(ctx, { userId: sso.id, workspace: 'default', role: 'reviewer', actor: ACTOR });
+      await sync([]);
+      expect(await live()).toEqual([
+        'default/builder/*/hand',
+        'default/reviewer/*/hand',
+        'other/auditor/*/oidc:other',
+      ]);
+      const events = audit.events.filter(
+        (e) => e.event.resource.kind === 'grant' && e.event.actor.id === 'oidc:corp',
+      );
+      expect(events.map((e) => e.event.action)).toEqual([
+        'iam.grant.create',
+        'iam.grant.create',
+        'iam.grant.revoke',
+      ]);
     });
 
     it('locks sign-in per identifier and seals TOTP secrets', async () => {

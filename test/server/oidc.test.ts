@@ -10,7 +10,7 @@ import { ledgerEvents, leaks, PASSWORD, startHarness, type Harness } from './har
 const CLIENT_SECRET = 'sso-client-secret-that-must-stay-sealed';
 const REDIRECT = 'http://localhost:8080/api/v1/auth/oidc/idp/callback';
 
-const ACCOUNTS: Record<string, { email: string; verified: boolean }> = {
+const ACCOUNTS: Record<string, { email: string; verified: boolean; groups?: string[] }> = {
   'alice-sub': { email: 'alice@example.test', verified: true },
   'mallory-sub': { email: 'mallory@example.test', verified: true },
   'unverified-sub': { email: 'alice@example.test', verified: false },
@@ -40,10 +40,15 @@ describe('OIDC single sign-on against oidc-provider', () => {
         },
       ],
       pkce: { required: () => true },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups'] },
       findAccount: (_ctx: unknown, sub: string) => ({
         accountId: sub,
-        claims: () => ({ sub, email: ACCOUNTS[sub]?.email, email_verified: ACCOUNTS[sub]?.verified }),
+        claims: () => ({
+          sub,
+          email: ACCOUNTS[sub]?.email,
+          email_verified: ACCOUNTS[sub]?.verified,
+          groups: ACCOUNTS[sub]?.groups,
+        }),
       }),
       interactions: {
         url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}`,
@@ -69,7 +74,7 @@ describe('OIDC single sign-on against oidc-provider', () => {
             accountId: details.session?.accountId ?? '',
             clientId: 'custos',
           });
-          grant.addOIDCScope('openid email profile');
+          grant.addOIDCScope('openid email profile groups');
           await provider.interactionFinished(
             req,
             res,
@@ -188,6 +193,81 @@ describe('OIDC single sign-on against oidc-provider', () => {
       expect(res.json()).toMatchObject({ code: 'IAM_OIDC_FAILED' });
       expect(String(res.headers['set-cookie'])).not.toContain('__Host-custos_session=ses_');
     }
+  });
+
+  it("grants and revokes roles as the provider's groups say, never touching grants made by hand", async () => {
+    const grantsOf = async (): Promise<string[]> =>
+      (await h.asAdmin('GET', '/api/v1/workspaces/default/grants'))
+        .json<{ userId: string; role: string; connector: string; managedBy: string | null }[]>()
+        .filter((g) => g.userId === aliceId)
+        .map((g) => `${g.role}/${g.connector}/${g.managedBy ?? 'hand'}`)
+        .sort();
+    const signIn = async (): Promise<void> => {
+      const { callback, binding } = await signInAtProvider('alice-sub');
+      expect((await finish(callback, binding)).statusCode).toBe(302);
+    };
+    const provider = {
+      issuer,
+      clientId: 'custos',
+      clientSecret: CLIENT_SECRET,
+      scopes: 'openid email profile groups',
+    };
+    // Bad mappings are refused, naming the entry and its field, and change nothing.
+    for (const [groupRoles, field] of [
+      [[{ group: 'x', workspace: 'nowhere', role: 'reviewer' }], 'groupRoles/0/workspace'],
+      [
+        [
+          { group: 'x', workspace: 'default', role: 'reviewer' },
+          { group: 'y', workspace: 'default', role: 'root' },
+        ],
+        'groupRoles/1/role',
+      ],
+      [[{ group: '', workspace: 'default', role: 'reviewer' }], 'groupRoles/0/group'],
+    ] as const) {
+      const bad = await h.asAdmin('PUT', '/api/v1/oidc-providers/idp', { ...provider, groupRoles });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json<{ field: string }>().field).toContain(field);
+    }
+    expect((await h.asAdmin('GET', '/api/v1/oidc-providers')).json()).toMatchObject([{ groupRoles: [] }]);
+
+    const set = await h.asAdmin('PUT', '/api/v1/oidc-providers/idp', {
+      ...provider,
+      groupRoles: [
+        { group: 'custos-reviewers', workspace: 'default', role: 'reviewer' },
+        { group: 'custos-builders', workspace: 'default', role: 'builder' },
+        { group: 'crm-operators', workspace: 'default', role: 'operator', connector: 'crm' },
+      ],
+    });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ groupsClaim: 'groups' });
+    expect(await grantsOf()).toEqual(['builder/*/hand']);
+
+    const alice = ACCOUNTS['alice-sub'] ?? { email: '', verified: false };
+    alice.groups = ['custos-reviewers', 'crm-operators', 'custos-builders', 'unrelated'];
+    await signIn();
+    // builder/* is already hers by hand: the provider adds nothing for it.
+    expect(await grantsOf()).toEqual(['builder/*/hand', 'operator/crm/oidc:idp', 'reviewer/*/oidc:idp']);
+    await signIn();
+    expect(await grantsOf()).toEqual(['builder/*/hand', 'operator/crm/oidc:idp', 'reviewer/*/oidc:idp']);
+
+    // Leaving groups at the provider takes the roles away at the next sign-in.
+    alice.groups = ['crm-operators'];
+    await signIn();
+    expect(await grantsOf()).toEqual(['builder/*/hand', 'operator/crm/oidc:idp']);
+    delete alice.groups;
+    await signIn();
+    expect(await grantsOf()).toEqual(['builder/*/hand']);
+
+    const events = (await ledgerEvents(h.host, 'default')).filter((e) => e.actor.id === 'oidc:idp');
+    expect(events.map((e) => `${e.action} ${String(e.details?.role)}`)).toEqual([
+      'iam.grant.create operator',
+      'iam.grant.create reviewer',
+      'iam.grant.revoke reviewer',
+      'iam.grant.revoke operator',
+    ]);
+    expect(
+      events.filter((e) => e.action === 'iam.grant.revoke').every((e) => e.details?.reason === 'sso'),
+    ).toBe(true);
   });
 
   it('keeps the client secret sealed and refuses issuers that are not https (except loopback)', async () => {

@@ -62,6 +62,7 @@ export const GRANT: JsonSchema = {
     expiresAt: { type: ['string', 'null'] },
     lastUsedAt: { type: ['string', 'null'] },
     revokedAt: { type: ['string', 'null'] },
+    managedBy: { type: ['string', 'null'] },
   },
 };
 

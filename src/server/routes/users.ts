@@ -18,7 +18,7 @@ import {
 } from '../../iam/index.ts';
 import { apiRoute } from '../plugins/api-route.ts';
 import { serverIamOf } from '../plugins/authn.ts';
-import { body, idPattern, list, params, TEXT, USER } from '../plugins/schemas.ts';
+import { body, CONNECTOR, idPattern, list, params, ROLE, TEXT, USER } from '../plugins/schemas.ts';
 
 interface UserParams {
   userId: string;
@@ -149,12 +149,21 @@ export function userRoutes(host: Host): FastifyPluginAsync {
     apiRoute<
       { provider: string },
       Record<string, never>,
-      { displayName?: string; issuer: string; clientId: string; clientSecret?: string; scopes?: string }
+      {
+        displayName?: string;
+        issuer: string;
+        clientId: string;
+        clientSecret?: string;
+        scopes?: string;
+        groupsClaim?: string;
+        groupRoles?: { group: string; workspace: string; role: string; connector?: string }[];
+      }
     >(app, iam, {
       method: 'PUT',
       url: '/api/v1/oidc-providers/:provider',
       action: 'oidc.provider.set',
-      summary: 'Create or replace a single sign-on provider (the client secret is sealed, write-only)',
+      summary:
+        'Create or replace a single sign-on provider and its group → role mappings (the client secret is sealed, write-only)',
       tags: ['users'],
       params: params({ provider: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } }, false),
       body: body(
@@ -164,6 +173,22 @@ export function userRoutes(host: Host): FastifyPluginAsync {
           clientId: TEXT(200),
           clientSecret: TEXT(1024),
           scopes: TEXT(1024),
+          groupsClaim: TEXT(200),
+          groupRoles: {
+            type: 'array',
+            maxItems: 1000,
+            description:
+              'Roles the members of an identity-provider group hold; each sign-in adds and revokes grants to match',
+            items: body(
+              {
+                group: TEXT(256),
+                workspace: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
+                role: ROLE,
+                connector: CONNECTOR,
+              },
+              ['group', 'workspace', 'role'],
+            ),
+          },
         },
         ['issuer', 'clientId'],
       ),

@@ -8,6 +8,7 @@ import { iam } from './006-iam.ts';
 import { checkpointChain } from './007-checkpoint-chain.ts';
 import { rateLimits } from './008-rate-limits.ts';
 import { recordsExportOrder } from './009-records-export-order.ts';
+import { ssoGroupRoles } from './010-sso-group-roles.ts';
 import type { StoreMigration } from './types.ts';
 
 export const MIGRATIONS: readonly StoreMigration[] = [
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly StoreMigration[] = [
   checkpointChain,
   rateLimits,
   recordsExportOrder,
+  ssoGroupRoles,
 ];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';
