@@ -1,14 +1,15 @@
 // The SQLite writer thread: owns a second connection to the embedded database and turns each batch
 // of entries into durable rows — BEGIN IMMEDIATE (the write lock), read the stored size, sequence
-// the batch on the tree's right edge (leaf hashes, inner nodes, completed tiles, a signed
-// checkpoint when one is due), insert entries, tiles and checkpoint, COMMIT (fsync). Hashing,
-// sequencing and the fsync all happen here, so the main thread only validates and encodes events. The stored size is read
-// under the lock, so another process writing the same file simply moves the right edge, which is
-// reloaded from storage.
+// the batch on the tree's right edge (inner nodes, completed tiles, a signed checkpoint when one is
+// due), insert entries, tiles and checkpoint, COMMIT (fsync). The main thread validates and encodes
+// events and computes their leaf hashes, while this thread commits the batch before. The stored
+// size is read under the lock, so another process writing the same file simply moves the right
+// edge, which is reloaded from storage.
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ed25519Signer } from './note.ts';
 import { Sequencer, type LockedView } from './sequencer.ts';
+import { HASH_SIZE } from './hash.ts';
 
 /** Register a ledger: its origin, checkpoint policy and signing key seed (zeroed once used). */
 export interface OpenRequest {
@@ -27,6 +28,8 @@ export interface WriteRequest {
   /** Entries back to back; `lengths[i]` is entry i's length. */
   readonly data: Uint8Array;
   readonly lengths: Uint32Array;
+  /** The RFC 6962 leaf hash of each entry, back to back (HASH_SIZE bytes each). */
+  readonly leafHashes: Uint8Array;
   /** Sign a checkpoint whenever entries are not covered yet (an empty batch signs only then). */
   readonly force: boolean;
 }
@@ -145,10 +148,13 @@ async function write(r: WriteRequest): Promise<WriteReply> {
   try {
     const top = (sizeOf.get(r.ledgerId) as { top: number | null }).top;
     const entries = split(r.data, r.lengths);
+    const leafHashes = entries.map((_, i) =>
+      asBuffer(r.leafHashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE)),
+    );
     const b = await sequencer.sequence(
       view(r.ledgerId, top === null ? 0 : top + 1),
       entries,
-      undefined,
+      leafHashes,
       r.force,
     );
     insertEntries(r.ledgerId, b.first, entries, b.leafHashes);

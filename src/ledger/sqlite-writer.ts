@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import type { OpenRequest, WriteReply, WriteRequest } from './sqlite-writer-worker.ts';
 import type { WriteResult } from './ledger-writer.ts';
+import { hashLeaf, HASH_SIZE } from './hash.ts';
 
 interface Waiting {
   resolve: (result: WriteResult) => void;
@@ -78,16 +79,28 @@ export class SqliteWriterThread {
     for (const e of entries) total += e.length;
     const data = new Uint8Array(total);
     const lengths = new Uint32Array(entries.length);
+    // Leaf hashes are computed here, where there is time to spare while the writer thread commits
+    // the batch before; the writer thread still builds the tree above them.
+    const leafHashes = new Uint8Array(entries.length * HASH_SIZE);
     let at = 0;
     entries.forEach((e, i) => {
       data.set(e, at);
       lengths[i] = e.length;
+      leafHashes.set(hashLeaf(e), i * HASH_SIZE);
       at += e.length;
     });
-    const request: WriteRequest = { type: 'write', id: this.#next++, ledgerId, data, lengths, force };
+    const request: WriteRequest = {
+      type: 'write',
+      id: this.#next++,
+      ledgerId,
+      data,
+      lengths,
+      leafHashes,
+      force,
+    };
     return new Promise((resolve, reject) => {
       this.#waiting.set(request.id, { resolve, reject });
-      this.#worker.postMessage(request, [data.buffer, lengths.buffer]);
+      this.#worker.postMessage(request, [data.buffer, lengths.buffer, leafHashes.buffer]);
     });
   }
 
