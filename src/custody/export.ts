@@ -268,6 +268,28 @@ export async function createExport(ctx: ExportContext, o: CreateExportOptions): 
 }
 
 /**
+ * Check the request as createExport does (throwing the same errors before anything is recorded),
+ * then produce the export in the background: `result` settles when it is archived or has failed.
+ * For callers that answer before the export finishes (the API's `Prefer: respond-async`).
+ */
+export async function startExport(
+  ctx: ExportContext,
+  o: CreateExportOptions,
+): Promise<{
+  readonly exportId: string;
+  readonly definition: { readonly name: string; readonly version: number };
+  readonly result: Promise<ExportResult>;
+}> {
+  const prepared = await prepareExport(ctx, o);
+  const exportId = newExportId();
+  return {
+    exportId,
+    definition: { name: prepared.def.name, version: prepared.def.version },
+    result: produceExport(ctx, o, prepared, exportId),
+  };
+}
+
+/**
  * Produce one export per idempotency key: when an earlier attempt with the same key already
  * archived its bundle (a retry after a crash or a lost reply), record the repeated request and
  * return that bundle instead of exporting again. Throws what createExport throws.

@@ -5,7 +5,9 @@ export type { Custody, CustodyHost, CustodySettings } from './custody.ts';
 export type { CustodyRole, Caller } from './roles.ts';
 export { requireRole } from './roles.ts';
 
-export { createExport, createExportOnce, idempotentExportId, ledgerAnchor } from './export.ts';
+export { createExport, createExportOnce, idempotentExportId, ledgerAnchor, startExport } from './export.ts';
+export { ExportJobs } from './export-jobs.ts';
+export type { ExportJob, ExportJobState, ExportRun } from './export-jobs.ts';
 export { recordStoreSource } from './record-source.ts';
 export type { RecordStoreSourceOptions } from './record-source.ts';
 export type {

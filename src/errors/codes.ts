@@ -173,6 +173,12 @@ export const ERROR_CODES = {
   CUSTODY_DEFINITION_INVALID: spec(400, 'user', 'Export definition is invalid'),
   CUSTODY_DEFINITION_NOT_FOUND: spec(404, 'user', 'Export definition not found'),
   CUSTODY_EXPORT_DENIED: spec(403, 'user', 'Caller may not run this export'),
+  CUSTODY_EXPORT_JOB_NOT_FOUND: spec(404, 'user', 'Export job not found'),
+  CUSTODY_EXPORT_INTERRUPTED: spec(
+    503,
+    'operational',
+    'The export stopped before it finished (its process closed); start it again',
+  ),
   CUSTODY_EXPORT_KEY_MISSING: spec(409, 'user', 'Workspace has no usable export signing key'),
   CUSTODY_EXPORT_KEY_NOT_FOUND: spec(404, 'user', 'Export signing key not found'),
   CUSTODY_ARCHIVE_NOT_FOUND: spec(404, 'user', 'Archived bundle not found'),

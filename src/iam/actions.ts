@@ -64,6 +64,7 @@ export const ACTIONS = {
   'export.definition.list': a(OVERSIGHT, 'workspace', false),
   'export.create': a(ADMIN, 'workspace', true),
   'export.archive.read': a(OVERSIGHT, 'workspace', false),
+  'export.job.read': a(OVERSIGHT, 'workspace', false),
   'export.download': a(OVERSIGHT, 'workspace', false),
   'workflow.list': a(ALL, 'workspace', false),
   'workflow.read': a(ALL, 'workspace', false),

@@ -6,5 +6,6 @@ export { MIGRATIONS, blobType } from './migrations/index.ts';
 export type { StoreMigration, DialectName } from './migrations/index.ts';
 export type * from './schema.ts';
 export type * from './schema-iam.ts';
+export type * from './schema-custody.ts';
 export { nowIso } from './time.ts';
 export { asBuffer } from './bytes.ts';

@@ -48,6 +48,25 @@ export interface CustodyExportsTable {
   created_at: string;
 }
 
+/** An export running (or run) in the background of an API request. */
+export interface CustodyExportJobsTable {
+  /** The export id the bundle carries. */
+  id: string;
+  workspace_id: string;
+  definition_name: string;
+  definition_version: number;
+  actor_kind: string;
+  actor_id: string;
+  state: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  records: number;
+  error_code: string | null;
+  bundle_sha256: string | null;
+  bundle_size: number | null;
+  created_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+}
+
 /** An archived bundle, addressed by the SHA-256 of its bytes. */
 export interface CustodyArchiveTable {
   sha256: string;
@@ -82,6 +101,7 @@ export interface CustodyTables {
   custody_export_keys: CustodyExportKeysTable;
   custody_definitions: CustodyDefinitionsTable;
   custody_exports: CustodyExportsTable;
+  custody_export_jobs: CustodyExportJobsTable;
   custody_archive: CustodyArchiveTable;
   custody_archive_chunks: CustodyArchiveChunksTable;
 }

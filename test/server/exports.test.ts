@@ -95,6 +95,57 @@ describe('export routes', () => {
     expect(custody.every((e) => e.correlationId === 'export-req-2026-17')).toBe(true);
   });
 
+  it('runs an export in the background with Prefer: respond-async, its job readable until archived', async () => {
+    const started = await h.inject({
+      method: 'POST',
+      url: BASE,
+      headers: { authorization: `Bearer ${h.admin}`, prefer: 'wait=0, respond-async' },
+      payload: { definition: 'regulator-customers', purpose: 'Regulator request 2026-18' },
+    });
+    expect(started.statusCode).toBe(202);
+    expect(started.headers['preference-applied']).toBe('respond-async');
+    const job = started.json<{ exportId: string; state: string }>();
+    expect(job).toMatchObject({
+      state: 'running',
+      definition: { name: 'regulator-customers', version: 1 },
+      bundle: null,
+    });
+    const location = String(started.headers.location);
+    expect(location).toBe(`${BASE}/jobs/${job.exportId}`);
+
+    let done = { state: 'running' } as { state: string; bundle: { sha256: string } | null; error: unknown };
+    for (let i = 0; i < 400 && done.state === 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const polled = await as(auditor, 'GET', location);
+      expect(polled.statusCode).toBe(200);
+      done = polled.json();
+    }
+    expect(done).toMatchObject({ state: 'succeeded', error: null });
+    const sha256 = done.bundle?.sha256 ?? '';
+    expect((await as(auditor, 'GET', `${BASE}/archive/${sha256}`)).json()).toMatchObject({
+      exportId: job.exportId,
+    });
+    expect(
+      (await as(auditor, 'GET', `${BASE}/jobs`)).json<{ exportId: string }[]>().map((j) => j.exportId),
+    ).toContain(job.exportId);
+    expect((await as(builder, 'GET', location)).statusCode).toBe(403);
+    expect((await as(auditor, 'GET', `${BASE}/jobs/exp-0123`)).json()).toMatchObject({
+      code: 'CUSTODY_EXPORT_JOB_NOT_FOUND',
+    });
+
+    // A request that cannot run is refused at once, as without the preference, and starts no job.
+    const jobsBefore = (await as(auditor, 'GET', `${BASE}/jobs`)).json<unknown[]>().length;
+    const refused = await h.inject({
+      method: 'POST',
+      url: BASE,
+      headers: { authorization: `Bearer ${h.admin}`, prefer: 'respond-async' },
+      payload: { definition: 'no-such-definition' },
+    });
+    expect(refused.statusCode).toBe(404);
+    expect(refused.json()).toMatchObject({ code: 'CUSTODY_DEFINITION_NOT_FOUND' });
+    expect((await as(auditor, 'GET', `${BASE}/jobs`)).json<unknown[]>()).toHaveLength(jobsBefore);
+  });
+
   it('records deliveries and verifications of archived bundles as custody events', async () => {
     const created = await h.asAdmin('POST', BASE, { definition: 'regulator-customers' });
     expect(created.statusCode).toBe(201);

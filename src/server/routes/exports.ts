@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import {
   createExport,
+  ExportJobs,
+  startExport,
+  type ExportRun,
   defaultCustodySettings,
   openCustody,
   parseKeyList,
@@ -96,6 +99,36 @@ const ENTRY = {
   },
 };
 
+const JOB = {
+  type: 'object',
+  properties: {
+    exportId: { type: 'string' },
+    workspace: { type: 'string' },
+    definition: {
+      type: 'object',
+      properties: { name: { type: 'string' }, version: { type: 'integer' } },
+    },
+    requestedBy: { type: 'object', properties: { kind: { type: 'string' }, id: { type: 'string' } } },
+    state: { enum: ['running', 'succeeded', 'failed', 'interrupted'] },
+    records: { type: 'integer' },
+    error: { type: ['string', 'null'] },
+    bundle: {
+      type: ['object', 'null'],
+      properties: { sha256: { type: 'string' }, size: { type: 'integer' } },
+    },
+    createdAt: { type: 'string' },
+    finishedAt: { type: ['string', 'null'] },
+  },
+};
+
+/** True when a `Prefer` header (RFC 7240) asks for an asynchronous answer. */
+function respondAsync(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
+  return values.some((v) =>
+    v.split(',').some((p) => p.split(';')[0]?.trim().toLowerCase() === 'respond-async'),
+  );
+}
+
 const CREATED = {
   type: 'object',
   properties: {
@@ -137,6 +170,12 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
     const iam = serverIamOf(host);
     let opened: Custody | undefined;
     const custody = (): Custody => (opened ??= openCustody(host, defaultCustodySettings(host)));
+    let jobs: ExportJobs | undefined;
+    const exportJobs = (): ExportJobs => (jobs ??= new ExportJobs({ store: host.store }));
+    // When the server closes, background exports stop and their jobs end as interrupted.
+    app.addHook('onClose', async () => {
+      await jobs?.close();
+    });
 
     apiRoute<{ workspace: string }>(app, iam, {
       method: 'GET',
@@ -165,8 +204,15 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
         },
         ['definition'],
       ),
-      responses: { 201: { description: 'The archived bundle', schema: CREATED } },
-      handler: async ({ params: p, body: input, actor, identity, reply, correlationId }) => {
+      responses: {
+        201: { description: 'The archived bundle', schema: CREATED },
+        202: {
+          description:
+            'With `Prefer: respond-async`: the export was checked and runs in the background; `Location` is its job',
+          schema: JOB,
+        },
+      },
+      handler: async ({ params: p, body: input, actor, identity, request, reply, correlationId }) => {
         const caller = callerOf(actor, identity.roles);
         const def = await custody().definitions.get(p.workspace, input.definition, input.version);
         const purpose = input.purpose ?? def.purpose;
@@ -187,30 +233,82 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           purpose,
           correlationId,
         });
+        const c = custody();
+        const ctx = {
+          workspaceId: p.workspace,
+          store: host.store,
+          ledgers: host.ledgers,
+          audit: host.audit,
+          keys: c.keys,
+          definitions: c.definitions,
+          archive: c.archive,
+          records,
+          correlationId,
+        };
+        const options = {
+          definition: def.name,
+          version: def.version,
+          purpose,
+          ...(input.recipients === undefined ? {} : { recipients: input.recipients }),
+          caller,
+        };
         const out = await scratch();
-        try {
-          const c = custody();
-          const result = await createExport(
-            {
-              workspaceId: p.workspace,
-              store: host.store,
-              ledgers: host.ledgers,
-              audit: host.audit,
-              keys: c.keys,
-              definitions: c.definitions,
-              archive: c.archive,
-              records,
-              correlationId,
-            },
-            {
-              definition: def.name,
-              version: def.version,
+        if (respondAsync(request.headers.prefer)) {
+          const abort = new AbortController();
+          let report: (records: number) => void = () => undefined;
+          let started;
+          try {
+            // Checked now (definition, roles, purpose, recipients): bad requests still get a 4xx.
+            started = await startExport(ctx, {
+              ...options,
               out: out.file,
-              purpose,
-              ...(input.recipients === undefined ? {} : { recipients: input.recipients }),
-              caller,
-            },
-          );
+              signal: abort.signal,
+              onProgress: (n) => {
+                report(n);
+              },
+            });
+          } catch (err) {
+            await out.done();
+            throw err;
+          }
+          const { exportId, definition, result } = started;
+          // Settled by the job below; handled here so an early failure is never an unhandled rejection.
+          result.catch(() => undefined);
+          const run: ExportRun = async (signal, onProgress) => {
+            report = onProgress;
+            signal.addEventListener(
+              'abort',
+              () => {
+                abort.abort();
+              },
+              { once: true },
+            );
+            try {
+              const r = await result;
+              return { bundleSha256: r.bundleSha256, size: r.size };
+            } finally {
+              await out.done();
+            }
+          };
+          let job;
+          try {
+            job = await exportJobs().start(
+              { exportId, workspace: p.workspace, definition, requestedBy: actor },
+              run,
+            );
+          } catch (err) {
+            abort.abort();
+            await result.catch(() => undefined);
+            await out.done();
+            throw err;
+          }
+          reply.code(202);
+          reply.header('location', `/api/v1/workspaces/${p.workspace}/exports/jobs/${job.exportId}`);
+          reply.header('preference-applied', 'respond-async');
+          return job;
+        }
+        try {
+          const result = await createExport(ctx, { ...options, out: out.file });
           reply.code(201);
           return {
             exportId: result.exportId,
@@ -224,6 +322,28 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           await out.done();
         }
       },
+    });
+
+    apiRoute<{ workspace: string; exportId: string }>(app, iam, {
+      method: 'GET',
+      url: '/api/v1/workspaces/:workspace/exports/jobs/:exportId',
+      action: 'export.job.read',
+      summary: 'An export running in the background: state, records read, and its bundle once archived',
+      tags: ['exports'],
+      params: params({ exportId: { type: 'string', pattern: '^exp-[0-9a-z-]{1,80}$' } }),
+      responses: { 200: { description: 'The job', schema: JOB } },
+      handler: ({ params: p }) => exportJobs().get(p.workspace, p.exportId),
+    });
+
+    apiRoute<{ workspace: string }>(app, iam, {
+      method: 'GET',
+      url: '/api/v1/workspaces/:workspace/exports/jobs',
+      action: 'export.job.read',
+      summary: 'Export jobs of the workspace, newest first (at most 100)',
+      tags: ['exports'],
+      params: WORKSPACE_PARAM,
+      responses: { 200: { description: 'Jobs', schema: list(JOB) } },
+      handler: ({ params: p }) => exportJobs().list(p.workspace),
     });
 
     apiRoute<{ workspace: string }>(app, iam, {

@@ -9,6 +9,7 @@ import { checkpointChain } from './007-checkpoint-chain.ts';
 import { rateLimits } from './008-rate-limits.ts';
 import { recordsExportOrder } from './009-records-export-order.ts';
 import { ssoGroupRoles } from './010-sso-group-roles.ts';
+import { exportJobs } from './011-export-jobs.ts';
 import type { StoreMigration } from './types.ts';
 
 export const MIGRATIONS: readonly StoreMigration[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly StoreMigration[] = [
   rateLimits,
   recordsExportOrder,
   ssoGroupRoles,
+  exportJobs,
 ];
 export type { StoreMigration, DialectName } from './types.ts';
 export { blobType } from './types.ts';

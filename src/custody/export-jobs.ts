@@ -1,0 +1,198 @@
+// Exports that outlive the request that started them (the API's `Prefer: respond-async`): each job
+// is a row holding its state, the records read so far and a heartbeat this process renews while the
+// export runs. Any process reading a job whose heartbeat went stale (its process stopped or
+// crashed) reports it as interrupted, so no job stays "running" forever. Failures keep only the
+// error code: messages may name values, codes never do.
+import { CustosError } from '../errors/index.ts';
+import type { Actor } from '../ledger/index.ts';
+import type { Store } from '../store/index.ts';
+import type { CustodyExportJobsTable } from '../store/index.ts';
+
+export type ExportJobState = CustodyExportJobsTable['state'];
+
+export interface ExportJob {
+  readonly exportId: string;
+  readonly workspace: string;
+  readonly definition: { readonly name: string; readonly version: number };
+  readonly requestedBy: Actor;
+  readonly state: ExportJobState;
+  /** Records read so far (all of them once the job succeeded). */
+  readonly records: number;
+  /** The error code of a failed job. */
+  readonly error: string | null;
+  /** The archived bundle of a job that succeeded. */
+  readonly bundle: { readonly sha256: string; readonly size: number } | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** What a job runs: the export itself, given an abort signal and a progress callback. */
+export type ExportRun = (
+  signal: AbortSignal,
+  onProgress: (records: number) => void,
+) => Promise<{ readonly bundleSha256: string; readonly size: number }>;
+
+export interface ExportJobsOptions {
+  readonly store: Store;
+  /** How often a running job's row is renewed (records read, heartbeat). */
+  readonly heartbeatMs?: number;
+  /** A running job whose heartbeat is older than this is reported as interrupted. */
+  readonly staleMs?: number;
+  readonly clock?: () => Date;
+}
+
+const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_STALE_MS = 60_000;
+
+function toJob(r: CustodyExportJobsTable, now: Date, staleMs: number): ExportJob {
+  const stale = r.state === 'running' && Date.parse(r.heartbeat_at) < now.getTime() - staleMs;
+  return {
+    exportId: r.id,
+    workspace: r.workspace_id,
+    definition: { name: r.definition_name, version: r.definition_version },
+    requestedBy: { kind: r.actor_kind as Actor['kind'], id: r.actor_id },
+    state: stale ? 'interrupted' : r.state,
+    records: r.records,
+    error: stale ? 'CUSTODY_EXPORT_INTERRUPTED' : r.error_code,
+    bundle: r.bundle_sha256 === null ? null : { sha256: r.bundle_sha256, size: r.bundle_size ?? 0 },
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+/** Background exports of one process, recorded in the store for every process to read. */
+export class ExportJobs {
+  readonly #store: Store;
+  readonly #heartbeatMs: number;
+  readonly #staleMs: number;
+  readonly #clock: () => Date;
+  readonly #running = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
+
+  constructor(o: ExportJobsOptions) {
+    this.#store = o.store;
+    this.#heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    this.#staleMs = o.staleMs ?? DEFAULT_STALE_MS;
+    this.#clock = o.clock ?? (() => new Date());
+  }
+
+  #now(): string {
+    return this.#clock().toISOString();
+  }
+
+  /**
+   * Record a new running job and start `run` in the background; resolves once the job is recorded.
+   * The job ends as succeeded, failed (with the error's code) or, when this process closes first,
+   * interrupted.
+   */
+  async start(
+    job: {
+      readonly exportId: string;
+      readonly workspace: string;
+      readonly definition: { readonly name: string; readonly version: number };
+      readonly requestedBy: Actor;
+    },
+    run: ExportRun,
+  ): Promise<ExportJob> {
+    const now = this.#now();
+    const row: CustodyExportJobsTable = {
+      id: job.exportId,
+      workspace_id: job.workspace,
+      definition_name: job.definition.name,
+      definition_version: job.definition.version,
+      actor_kind: job.requestedBy.kind,
+      actor_id: job.requestedBy.id,
+      state: 'running',
+      records: 0,
+      error_code: null,
+      bundle_sha256: null,
+      bundle_size: null,
+      created_at: now,
+      heartbeat_at: now,
+      finished_at: null,
+    };
+    await this.#store.db.insertInto('custody_export_jobs').values(row).execute();
+    const abort = new AbortController();
+    let records = 0;
+    const beat = setInterval(() => {
+      void this.#update(job.exportId, { records, heartbeat_at: this.#now() });
+    }, this.#heartbeatMs);
+    beat.unref();
+    const done = (async () => {
+      let end: Partial<CustodyExportJobsTable>;
+      try {
+        const r = await run(abort.signal, (n) => {
+          records = n;
+        });
+        end = { state: 'succeeded', bundle_sha256: r.bundleSha256, bundle_size: r.size };
+      } catch (err) {
+        end = abort.signal.aborted
+          ? { state: 'interrupted', error_code: 'CUSTODY_EXPORT_INTERRUPTED' }
+          : { state: 'failed', error_code: err instanceof CustosError ? err.code : 'INTERNAL' };
+      } finally {
+        clearInterval(beat);
+      }
+      const now = this.#now();
+      await this.#update(job.exportId, { ...end, records, heartbeat_at: now, finished_at: now });
+    })();
+    this.#running.set(job.exportId, { abort, done });
+    void done.finally(() => this.#running.delete(job.exportId));
+    return toJob(row, this.#clock(), this.#staleMs);
+  }
+
+  async #update(id: string, set: Partial<CustodyExportJobsTable>): Promise<void> {
+    // Only a running job changes: a job reported interrupted by another process stays as it was.
+    await this.#store.db
+      .updateTable('custody_export_jobs')
+      .set(set)
+      .where('id', '=', id)
+      .where('state', '=', 'running')
+      .execute()
+      .catch(() => undefined);
+  }
+
+  /** A job of the workspace. Throws CUSTODY_EXPORT_JOB_NOT_FOUND. */
+  async get(workspace: string, exportId: string): Promise<ExportJob> {
+    const row = await this.#store.db
+      .selectFrom('custody_export_jobs')
+      .selectAll()
+      .where('id', '=', exportId)
+      .where('workspace_id', '=', workspace)
+      .executeTakeFirst();
+    if (row === undefined) {
+      throw new CustosError('CUSTODY_EXPORT_JOB_NOT_FOUND', 'No export job with this id in the workspace', {
+        details: { field: 'exportId', rule: 'an export job of this workspace' },
+      });
+    }
+    return toJob(row, this.#clock(), this.#staleMs);
+  }
+
+  /** The workspace's jobs, newest first (at most `limit`). */
+  async list(workspace: string, limit = 100): Promise<ExportJob[]> {
+    const rows = await this.#store.db
+      .selectFrom('custody_export_jobs')
+      .selectAll()
+      .where('workspace_id', '=', workspace)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    const now = this.#clock();
+    return rows.map((r) => toJob(r, now, this.#staleMs));
+  }
+
+  /** Jobs this process is running now (tests and shutdown). */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Wait for this process's jobs to finish (tests). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#running.values()].map((j) => j.done));
+  }
+
+  /** Stop this process's jobs: each ends as interrupted, its partial bundle removed by the export. */
+  async close(): Promise<void> {
+    for (const j of this.#running.values()) j.abort.abort();
+    await this.settled();
+  }
+}
