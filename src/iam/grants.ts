@@ -259,23 +259,17 @@ export async function syncManagedGrants(
     return { added, revoked };
   });
   const actor: Actor = { kind: 'system', id: input.managedBy };
-  for (const g of result.added) {
+  const changes = [
+    ...result.added.map((g) => ['iam.grant.create', g, { managedBy: input.managedBy }] as const),
+    ...result.revoked.map((g) => ['iam.grant.revoke', g, { reason: 'sso' }] as const),
+  ];
+  for (const [action, g, why] of changes) {
     await recordIam(ctx, {
-      action: 'iam.grant.create',
+      action,
       actor,
       ledger: g.workspace,
       resource: { kind: 'grant', id: g.id },
-      details: { user: g.userId, role: g.role, connector: g.connector, managedBy: input.managedBy },
-      ...withCorrelation(input.correlationId),
-    });
-  }
-  for (const g of result.revoked) {
-    await recordIam(ctx, {
-      action: 'iam.grant.revoke',
-      actor,
-      ledger: g.workspace,
-      resource: { kind: 'grant', id: g.id },
-      details: { user: g.userId, role: g.role, connector: g.connector, reason: 'sso' },
+      details: { user: g.userId, role: g.role, connector: g.connector, ...why },
       ...withCorrelation(input.correlationId),
     });
   }

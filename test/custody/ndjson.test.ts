@@ -150,9 +150,13 @@ describe('payload buffers', () => {
     expect(await outcomeOf(() => encodeAll(lone))).toBe('error CRYPTO_CANONICAL_JSON_INVALID');
   });
 
-  it('split into buffers of about 1 MiB, a longer line in a buffer of its own', async () => {
+  /** `count` records of about 190 bytes, record 5000 a line of 1.4 MB, in one batch. */
+  function withOneLongLine(count: number): {
+    recs: ExportRecord[];
+    one: () => AsyncGenerator<ExportRecord[]>;
+  } {
     const big = 'é'.repeat(700_000);
-    const recs = Array.from({ length: 12_000 }, (_, i): ExportRecord => ({
+    const recs = Array.from({ length: count }, (_, i): ExportRecord => ({
       type: 'x',
       id: String(i).padStart(6, '0'),
       data: i === 5000 ? { big } : { note: 'n'.repeat(150), i },
@@ -160,6 +164,11 @@ describe('payload buffers', () => {
     async function* one(): AsyncGenerator<ExportRecord[]> {
       yield await Promise.resolve(recs);
     }
+    return { recs, one };
+  }
+
+  it('split into buffers of about 1 MiB, a longer line in a buffer of its own', async () => {
+    const { recs, one } = withOneLongLine(12_000);
     const sizes: number[] = [];
     const out: Buffer[] = [];
     for await (const b of encodeRecords(one())) {
@@ -172,15 +181,7 @@ describe('payload buffers', () => {
   });
 
   it("fill the export's pool chunks, the longer line in a buffer of its own, every chunk back once released", async () => {
-    const big = 'é'.repeat(700_000);
-    const recs = Array.from({ length: 120_000 }, (_, i): ExportRecord => ({
-      type: 'x',
-      id: String(i).padStart(6, '0'),
-      data: i === 5000 ? { big } : { note: 'n'.repeat(150), i },
-    }));
-    async function* one(): AsyncGenerator<ExportRecord[]> {
-      yield await Promise.resolve(recs);
-    }
+    const { recs, one } = withOneLongLine(120_000);
     const pool = createPayloadPool();
     const chunks = pool.freeCount;
     const out: Buffer[] = [];
