@@ -38,11 +38,29 @@ export interface ExportJobsOptions {
   readonly heartbeatMs?: number;
   /** A running job whose heartbeat is older than this is reported as interrupted. */
   readonly staleMs?: number;
+  /** Background exports this process runs at once; more are refused (CUSTODY_EXPORT_BUSY). */
+  readonly maxRunning?: number;
   readonly clock?: () => Date;
+}
+
+/** A place among the running jobs, held from before the export starts until its job ends. */
+export interface ExportJobSlot {
+  /** Record the job and run it in this slot (see ExportJobs.start). */
+  start(job: JobStart, run: ExportRun): Promise<ExportJob>;
+  /** Give the slot back unused (the export could not start). */
+  release(): void;
+}
+
+interface JobStart {
+  readonly exportId: string;
+  readonly workspace: string;
+  readonly definition: { readonly name: string; readonly version: number };
+  readonly requestedBy: Actor;
 }
 
 const DEFAULT_HEARTBEAT_MS = 5_000;
 const DEFAULT_STALE_MS = 60_000;
+const DEFAULT_MAX_RUNNING = 2;
 
 function toJob(r: CustodyExportJobsTable, now: Date, staleMs: number): ExportJob {
   const stale = r.state === 'running' && Date.parse(r.heartbeat_at) < now.getTime() - staleMs;
@@ -66,6 +84,9 @@ export class ExportJobs {
   readonly #heartbeatMs: number;
   readonly #staleMs: number;
   readonly #clock: () => Date;
+  readonly #maxRunning: number;
+  /** Slots taken: running jobs and exports about to start. */
+  #taken = 0;
   readonly #running = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
 
   constructor(o: ExportJobsOptions) {
@@ -73,6 +94,42 @@ export class ExportJobs {
     this.#heartbeatMs = o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.#staleMs = o.staleMs ?? DEFAULT_STALE_MS;
     this.#clock = o.clock ?? (() => new Date());
+    this.#maxRunning = o.maxRunning ?? DEFAULT_MAX_RUNNING;
+  }
+
+  /**
+   * Take a slot for one more background export, before starting it. Throws CUSTODY_EXPORT_BUSY
+   * when this process already runs as many as it may.
+   */
+  reserve(): ExportJobSlot {
+    if (this.#taken >= this.#maxRunning) {
+      throw new CustosError(
+        'CUSTODY_EXPORT_BUSY',
+        'As many exports as allowed are running; try again later',
+        {
+          details: { field: 'Prefer', rule: `at most ${this.#maxRunning} background exports at once` },
+        },
+      );
+    }
+    this.#taken++;
+    let held = true;
+    const release = (): void => {
+      if (held) this.#taken--;
+      held = false;
+    };
+    return {
+      start: async (job, run) => {
+        try {
+          const started = await this.#start(job, run);
+          void started.done.finally(release);
+          return started.job;
+        } catch (err) {
+          release();
+          throw err;
+        }
+      },
+      release,
+    };
   }
 
   #now(): string {
@@ -80,19 +137,15 @@ export class ExportJobs {
   }
 
   /**
-   * Record a new running job and start `run` in the background; resolves once the job is recorded.
-   * The job ends as succeeded, failed (with the error's code) or, when this process closes first,
-   * interrupted.
+   * Take a slot, record a new running job and start `run` in the background; resolves once the job
+   * is recorded. The job ends as succeeded, failed (with the error's code) or, when this process
+   * closes first, interrupted. Throws CUSTODY_EXPORT_BUSY.
    */
-  async start(
-    job: {
-      readonly exportId: string;
-      readonly workspace: string;
-      readonly definition: { readonly name: string; readonly version: number };
-      readonly requestedBy: Actor;
-    },
-    run: ExportRun,
-  ): Promise<ExportJob> {
+  async start(job: JobStart, run: ExportRun): Promise<ExportJob> {
+    return this.reserve().start(job, run);
+  }
+
+  async #start(job: JobStart, run: ExportRun): Promise<{ job: ExportJob; done: Promise<void> }> {
     const now = this.#now();
     const row: CustodyExportJobsTable = {
       id: job.exportId,
@@ -136,7 +189,7 @@ export class ExportJobs {
     })();
     this.#running.set(job.exportId, { abort, done });
     void done.finally(() => this.#running.delete(job.exportId));
-    return toJob(row, this.#clock(), this.#staleMs);
+    return { job: toJob(row, this.#clock(), this.#staleMs), done };
   }
 
   async #update(id: string, set: Partial<CustodyExportJobsTable>): Promise<void> {

@@ -174,6 +174,7 @@ export const ERROR_CODES = {
   CUSTODY_DEFINITION_NOT_FOUND: spec(404, 'user', 'Export definition not found'),
   CUSTODY_EXPORT_DENIED: spec(403, 'user', 'Caller may not run this export'),
   CUSTODY_EXPORT_JOB_NOT_FOUND: spec(404, 'user', 'Export job not found'),
+  CUSTODY_EXPORT_BUSY: spec(429, 'operational', 'As many background exports as allowed are running'),
   CUSTODY_EXPORT_INTERRUPTED: spec(
     503,
     'operational',

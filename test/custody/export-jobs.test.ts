@@ -143,6 +143,28 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    it('runs at most maxRunning exports at once, giving each slot back when its job ends', async () => {
+      const one = new ExportJobs({ store: t.store, maxRunning: 1, clock });
+      const startIn = (id: string, run: ExportRun) =>
+        one.start({ exportId: id, workspace: 'default', definition: DEFINITION, requestedBy: ACTOR }, run);
+      const first = controlled();
+      await startIn('exp-0101', first.run);
+      await expect(startIn('exp-0102', controlled().run)).rejects.toMatchObject({
+        code: 'CUSTODY_EXPORT_BUSY',
+      });
+      expect(() => one.reserve()).toThrow(expect.objectContaining({ code: 'CUSTODY_EXPORT_BUSY' }));
+      first.finish({ bundleSha256: SHA, size: 1 });
+      await one.settled();
+      // A slot given back unused, and one whose job could not be recorded, are free again.
+      one.reserve().release();
+      await expect(startIn('exp-0101', controlled().run)).rejects.toBeDefined(); // the id is taken
+      const last = controlled();
+      await startIn('exp-0103', last.run);
+      last.finish({ bundleSha256: SHA, size: 1 });
+      await one.settled();
+      expect((await one.get('default', 'exp-0103')).state).toBe('succeeded');
+    });
+
     it('reports a job whose heartbeat went stale as interrupted, to any reader', async () => {
       const elsewhere = await t.reopen();
       try {

@@ -257,7 +257,9 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           const abort = new AbortController();
           let report: (records: number) => void = () => undefined;
           let started;
+          let slot;
           try {
+            slot = exportJobs().reserve();
             // Checked now (definition, roles, purpose, recipients): bad requests still get a 4xx.
             started = await startExport(ctx, {
               ...options,
@@ -268,6 +270,7 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
               },
             });
           } catch (err) {
+            slot?.release();
             await out.done();
             throw err;
           }
@@ -292,10 +295,7 @@ export function exportRoutes(host: Host): FastifyPluginAsync {
           };
           let job;
           try {
-            job = await exportJobs().start(
-              { exportId, workspace: p.workspace, definition, requestedBy: actor },
-              run,
-            );
+            job = await slot.start({ exportId, workspace: p.workspace, definition, requestedBy: actor }, run);
           } catch (err) {
             abort.abort();
             await result.catch(() => undefined);
