@@ -137,6 +137,7 @@ export const CLI_ACCESS: Readonly<Record<string, AccessOf>> = {
   'ledger prove': ledger('ledger.read'),
   'ledger consistency': ledger('ledger.read'),
   'ledger verify': ledger('ledger.read'),
+  'ledger export': ledger('ledger.read'),
   'ledger record': ledger('ledger.record'),
 };
 

@@ -64,6 +64,9 @@ export interface ConsistencyProof {
   readonly proof: readonly Buffer[];
 }
 
+/** Entries read per query by `read`. */
+const READ_PAGE = 1000;
+
 export class Ledger {
   readonly id: string;
   readonly origin: string;
@@ -132,6 +135,28 @@ export class Ledger {
   /** Entries committed so far. */
   async size(): Promise<number> {
     return this.#ctx.store.size(this.id);
+  }
+
+  /**
+   * Entries [from, to) with their indexes, read page by page (`to` defaults to the size now).
+   * Throws LEDGER_INDEX_OUT_OF_RANGE when the range is not within the ledger.
+   */
+  async *read(from: number, to?: number): AsyncGenerator<{ readonly index: number; readonly entry: Buffer }> {
+    const size = await this.size();
+    const end = to ?? size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(end) || from < 0 || from > end || end > size) {
+      throw new CustosError(
+        'LEDGER_INDEX_OUT_OF_RANGE',
+        `Range ${from}..${end} is not within ledger ${this.id}`,
+        {
+          details: { field: to === undefined ? 'from' : 'to', rule: `0 ≤ from ≤ to ≤ ${size}`, size },
+        },
+      );
+    }
+    for (let at = from; at < end; at += READ_PAGE) {
+      const page = await this.#ctx.store.entries(this.id, at, Math.min(end, at + READ_PAGE));
+      for (const [i, entry] of page.entries()) yield { index: at + i, entry };
+    }
   }
 
   /** The newest stored checkpoint, verified. Undefined before the first one. */

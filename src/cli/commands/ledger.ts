@@ -3,7 +3,9 @@
 // key), so `record` acts as the local-operator actor and the ledger says so.
 import type { Command } from 'commander';
 import { CustosError } from '../../errors/index.ts';
-import type { VerifyReport } from '../../ledger/index.ts';
+import type { AuditEvent, VerifyReport } from '../../ledger/index.ts';
+import { CUSTOS_VERSION } from '../../config/index.ts';
+import { toOcsf } from '../../observe/index.ts';
 import { print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
 
 const MAX_EVENTS_BYTES = 4 * 1024 * 1024;
@@ -214,6 +216,47 @@ export function registerLedger(program: Command, io: CliIo): void {
           ...p.proof.map((h) => h.toString('base64')),
         ];
         io.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+
+  ledger
+    .command('export')
+    .description(
+      'print entries as NDJSON: OCSF 1.3.0 security events for a SIEM (default), or the ledger events as recorded',
+    )
+    .requiredOption('--ledger <name>', 'system or a workspace id')
+    .option('--from <n>', 'first entry index', '0')
+    .option('--to <n>', 'stop before this index (default: every entry recorded so far)')
+    .option('--format <format>', 'ocsf or ledger', 'ocsf')
+    .action(async (opts: LedgerOpts & { from: string; to?: string; format: string }, cmd: Command) => {
+      const from = parseCount(opts.from, '--from');
+      const to = opts.to === undefined ? undefined : parseCount(opts.to, '--to');
+      if (opts.format !== 'ocsf' && opts.format !== 'ledger') {
+        throw new CustosError('INPUT_INVALID', '--format must be ocsf or ledger', {
+          details: { field: '--format', rule: 'ocsf | ledger' },
+        });
+      }
+      await withHost(cmd, io, async (host) => {
+        const l = await host.ledgers.find(opts.ledger);
+        let lines: string[] = [];
+        for await (const { index, entry } of l.read(from, to)) {
+          lines.push(
+            opts.format === 'ledger'
+              ? entry.toString('utf8')
+              : JSON.stringify(
+                  toOcsf(
+                    JSON.parse(entry.toString('utf8')) as AuditEvent,
+                    { ledger: l.id, index },
+                    { version: CUSTOS_VERSION },
+                  ),
+                ),
+          );
+          if (lines.length === 1000) {
+            io.stdout.write(`${lines.join('\n')}\n`);
+            lines = [];
+          }
+        }
+        if (lines.length > 0) io.stdout.write(`${lines.join('\n')}\n`);
       });
     });
 

@@ -1,8 +1,9 @@
 // The export bundle layout (docs/formats/export-bundle.md): file names, the fixed entry order,
 // and the format identifiers written into and checked from every bundle.
+import { CUSTOS_VERSION } from '../../config/version.ts';
 
 export const BUNDLE_FORMAT = '1';
-export const SOFTWARE = 'Custos 0.1.0';
+export const SOFTWARE = `Custos ${CUSTOS_VERSION}`;
 export const PREDICATE_TYPE = 'https://custos.dev/attestation/export-bundle/v1';
 export const LEDGER_PROOF_FORMAT = 'custos.ledger-proof/v1';
 export const PRODUCED_ACTION = 'custody.produced';
