@@ -4,5 +4,5 @@ export type { Logger, LogLevel } from './logger.ts';
 export { registerSecret, clearSecrets, scrubSecrets, SCRUBBED } from './scrubber.ts';
 export { redactValue, redactString, classified } from './redact.ts';
 export type { Classified } from './redact.ts';
-export { toOcsf, OCSF_SCHEMA_VERSION } from './ocsf.ts';
-export type { OcsfSource, OcsfProduct } from './ocsf.ts';
+export { toOcsf, ledgerLines, OCSF_SCHEMA_VERSION } from './ocsf.ts';
+export type { OcsfSource, OcsfProduct, LedgerLineFormat, ReadableLedger } from './ocsf.ts';

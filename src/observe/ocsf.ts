@@ -237,3 +237,27 @@ export function toOcsf(event: AuditEvent, source: OcsfSource, product: OcsfProdu
   }
   return out;
 }
+
+/** What `ledgerLines` reads: a ledger's id and its entries in index order. */
+export interface ReadableLedger {
+  readonly id: string;
+  read(from: number, to?: number): AsyncIterable<{ readonly index: number; readonly entry: Buffer }>;
+}
+
+export type LedgerLineFormat = 'ocsf' | 'ledger';
+
+/** One NDJSON line (without LF) per entry of [from, to): its OCSF event, or the entry as recorded. */
+export async function* ledgerLines(
+  ledger: ReadableLedger,
+  from: number,
+  to: number | undefined,
+  format: LedgerLineFormat,
+  product: OcsfProduct,
+): AsyncGenerator<string> {
+  for await (const { index, entry } of ledger.read(from, to)) {
+    const text = entry.toString('utf8');
+    yield format === 'ledger'
+      ? text
+      : JSON.stringify(toOcsf(JSON.parse(text) as AuditEvent, { ledger: ledger.id, index }, product));
+  }
+}

@@ -120,7 +120,8 @@ describe('route × role matrix, unauthenticated access, response scan', () => {
           ...(sample === undefined ? {} : { payload: sample }),
         });
         const body =
-          res.headers['content-type']?.toString().includes('json') === true && res.body.startsWith('{')
+          /^application\/(problem\+)?json/.test(res.headers['content-type']?.toString() ?? '') &&
+          res.body.startsWith('{')
             ? res.json<{ code?: string }>()
             : {};
         const denied = res.statusCode === 403 && body.code === 'IAM_ACCESS_DENIED';

@@ -3,9 +3,9 @@
 // key), so `record` acts as the local-operator actor and the ledger says so.
 import type { Command } from 'commander';
 import { CustosError } from '../../errors/index.ts';
-import type { AuditEvent, VerifyReport } from '../../ledger/index.ts';
+import type { VerifyReport } from '../../ledger/index.ts';
 import { CUSTOS_VERSION } from '../../config/index.ts';
-import { toOcsf } from '../../observe/index.ts';
+import { ledgerLines } from '../../observe/index.ts';
 import { print, printJson, readInputFile, withHost, type CliIo } from '../context.ts';
 
 const MAX_EVENTS_BYTES = 4 * 1024 * 1024;
@@ -231,7 +231,8 @@ export function registerLedger(program: Command, io: CliIo): void {
     .action(async (opts: LedgerOpts & { from: string; to?: string; format: string }, cmd: Command) => {
       const from = parseCount(opts.from, '--from');
       const to = opts.to === undefined ? undefined : parseCount(opts.to, '--to');
-      if (opts.format !== 'ocsf' && opts.format !== 'ledger') {
+      const format = opts.format;
+      if (format !== 'ocsf' && format !== 'ledger') {
         throw new CustosError('INPUT_INVALID', '--format must be ocsf or ledger', {
           details: { field: '--format', rule: 'ocsf | ledger' },
         });
@@ -239,18 +240,8 @@ export function registerLedger(program: Command, io: CliIo): void {
       await withHost(cmd, io, async (host) => {
         const l = await host.ledgers.find(opts.ledger);
         let lines: string[] = [];
-        for await (const { index, entry } of l.read(from, to)) {
-          lines.push(
-            opts.format === 'ledger'
-              ? entry.toString('utf8')
-              : JSON.stringify(
-                  toOcsf(
-                    JSON.parse(entry.toString('utf8')) as AuditEvent,
-                    { ledger: l.id, index },
-                    { version: CUSTOS_VERSION },
-                  ),
-                ),
-          );
+        for await (const line of ledgerLines(l, from, to, format, { version: CUSTOS_VERSION })) {
+          lines.push(line);
           if (lines.length === 1000) {
             io.stdout.write(`${lines.join('\n')}\n`);
             lines = [];

@@ -7,7 +7,14 @@ import { CustosError } from '../../errors/index.ts';
 import type { Host } from '../../host/index.ts';
 import { parseTilePath, type Ledger } from '../../ledger/index.ts';
 import { authenticate } from '../app.ts';
-import type { RouteMeta } from '../plugins/api-route.ts';
+import { apiRoute, type RouteMeta } from '../plugins/api-route.ts';
+import { serverIamOf } from '../plugins/authn.ts';
+import { WORKSPACE_PARAM } from '../plugins/schemas.ts';
+import { CUSTOS_VERSION } from '../../config/index.ts';
+import { ledgerLines, type LedgerLineFormat } from '../../observe/index.ts';
+
+/** Events per page of `GET …/ledger/events`. */
+const MAX_EVENTS_PAGE = 1000;
 
 const IMMUTABLE = 'max-age=31536000, immutable';
 
@@ -74,6 +81,44 @@ export function ledgerRoutes(host: Host): FastifyPluginAsync {
         return sendMaybeGzipped(request, reply, body, ref.kind === 'entries');
       },
     );
+    const iam = serverIamOf(host);
+    apiRoute<{ workspace: string }, { from?: number; limit?: number; format?: LedgerLineFormat }>(app, iam, {
+      method: 'GET',
+      url: '/api/v1/workspaces/:workspace/ledger/events',
+      action: 'ledger.read',
+      summary:
+        "The workspace ledger's events as NDJSON, for a SIEM: OCSF 1.3.0 (default) or as recorded; pages follow Link rel=next",
+      tags: ['ledger'],
+      params: WORKSPACE_PARAM,
+      query: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          from: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          limit: { type: 'integer', minimum: 1, maximum: MAX_EVENTS_PAGE },
+          format: { enum: ['ocsf', 'ledger'] },
+        },
+      },
+      responses: { 200: { description: 'application/x-ndjson, one event per line' } },
+      handler: async ({ params: p, query: q, reply }) => {
+        const ledger = await host.ledgers.find(p.workspace);
+        const size = await ledger.size();
+        const from = q.from ?? 0;
+        const to = Math.min(size, from + (q.limit ?? MAX_EVENTS_PAGE));
+        const format = q.format ?? 'ocsf';
+        const lines: string[] = [];
+        for await (const line of ledgerLines(ledger, from, from > size ? undefined : to, format, {
+          version: CUSTOS_VERSION,
+        }))
+          lines.push(`${line}\n`);
+        if (to < size)
+          reply.header(
+            'link',
+            `</api/v1/workspaces/${p.workspace}/ledger/events?from=${to}&limit=${q.limit ?? MAX_EVENTS_PAGE}&format=${format}>; rel="next"`,
+          );
+        return reply.type('application/x-ndjson').send(lines.join(''));
+      },
+    });
     return Promise.resolve();
   };
 }
