@@ -103,6 +103,18 @@ describe('chunk pool', () => {
     expect(() => new ChunkPool(0, 16)).toThrow(RangeError);
   });
 
+  it('stops every taker, waiting or not, once a consumer holding chunks failed', async () => {
+    const pool = new ChunkPool(1, 16);
+    const held = await pool.take();
+    const waiting = pool.take();
+    const dead = new Error('hashing worker exited');
+    pool.fail(dead);
+    await expect(waiting).rejects.toBe(dead);
+    await expect(pool.take()).rejects.toBe(dead);
+    pool.release(held);
+    await expect(pool.take()).rejects.toBe(dead);
+  });
+
   for (const offload of ['both', 'sha512'] as const) {
     it(`is hashed in place by the digest workers, each chunk reused only once read (offload ${offload})`, async () => {
       // Two chunks only: the producer must wait for the workers before it overwrites one.

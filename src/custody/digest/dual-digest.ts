@@ -87,6 +87,8 @@ class WorkerSet {
   readonly pool = new ChunkPool(SLOTS, SLOT_BYTES);
   readonly #workers: HashWorker[];
   #failure: Error | undefined;
+  /** Told when a worker fails, so the stream using the set stops waiting on it. */
+  onFailure: (err: Error) => void = () => undefined;
 
   constructor(offload: Offload) {
     this.offload = offload;
@@ -99,6 +101,7 @@ class WorkerSet {
       });
       worker.on('error', (err: Error) => {
         this.#failure = err;
+        this.onFailure(err);
       });
       worker.unref();
       return hw;
@@ -157,6 +160,8 @@ class ParallelSession {
   readonly #local: Map<Algorithm, Hash>;
   /** Every ring the workers read for this stream, by id. */
   readonly #rings = new Map<number, ChunkPool>();
+  /** Rejections of digests awaited from the workers, called if a worker fails first. */
+  readonly #pendingDigests: ((err: Error) => void)[] = [];
   /** The caller's pool, once mapped: its chunks are hashed where they are. */
   #external: { readonly pool: ChunkPool; readonly ring: number } | undefined;
   #size = 0;
@@ -166,6 +171,11 @@ class ParallelSession {
     this.#local = local;
     this.#rings.set(0, set.pool);
     set.ref();
+    // A dead worker never acknowledges what it held: fail every ring, so no producer waits forever.
+    set.onFailure = (err) => {
+      for (const pool of this.#rings.values()) pool.fail(err);
+      for (const reject of this.#pendingDigests.splice(0)) reject(err);
+    };
     for (const w of set.workers) {
       w.onMessage = (m) => {
         if (m.op === 'ack') this.#rings.get(m.ring)?.releaseAt(m.off);
@@ -220,10 +230,16 @@ class ParallelSession {
 
   async digest(): Promise<Digests> {
     const results = new Map<Algorithm, Buffer>();
+    const failure = this.#set.failure;
+    if (failure !== undefined) {
+      releaseWorkers(this.#set);
+      throw failure;
+    }
     await Promise.all(
       this.#set.workers.map(
         (w) =>
-          new Promise<void>((resolve) => {
+          new Promise<void>((resolve, reject) => {
+            this.#pendingDigests.push(reject);
             const prior = w.onMessage;
             w.onMessage = (m) => {
               if (m.op !== 'digest') {
@@ -236,7 +252,10 @@ class ParallelSession {
             w.worker.postMessage({ op: 'final' });
           }),
       ),
-    );
+    ).finally(() => {
+      this.#pendingDigests.length = 0;
+      this.#set.onFailure = () => undefined;
+    });
     this.#unmap();
     releaseWorkers(this.#set);
     for (const [algorithm, h] of this.#local) results.set(algorithm, h.digest());

@@ -12,6 +12,7 @@ export class ChunkPool {
   readonly #holders: Int32Array;
   readonly #free: number[] = [];
   #waiters: (() => void)[] = [];
+  #failure: Error | undefined;
 
   constructor(count: number, chunkBytes: number) {
     if (!Number.isInteger(count) || count < 1 || !Number.isInteger(chunkBytes) || chunkBytes < 1)
@@ -23,9 +24,13 @@ export class ChunkPool {
     for (let i = count - 1; i >= 0; i--) this.#free.push(i);
   }
 
-  /** A whole free chunk with one holder (the caller); waits while every chunk is held. */
+  /**
+   * A whole free chunk with one holder (the caller); waits while every chunk is held. Throws the
+   * error the pool failed with (see `fail`).
+   */
   async take(): Promise<Buffer> {
     for (;;) {
+      if (this.#failure !== undefined) throw this.#failure;
       const slot = this.#free.pop();
       if (slot !== undefined) {
         this.#holders[slot] = 1;
@@ -61,6 +66,15 @@ export class ChunkPool {
   /** One holder of the chunk holding `bytes` is done with it; bytes from elsewhere are ignored. */
   release(bytes: Uint8Array): void {
     if (bytes.buffer === this.memory) this.releaseAt(bytes.byteOffset);
+  }
+
+  /**
+   * A consumer that holds chunks cannot go on (a hashing worker died): its chunks will never come
+   * back, so every waiting and later `take` throws `err` instead of waiting forever.
+   */
+  fail(err: Error): void {
+    this.#failure ??= err;
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   /** Chunks currently free (tests). */
