@@ -161,6 +161,7 @@ async function writeTar(
   let hashed: Promise<void> = Promise.resolve();
   let written: Promise<void> = Promise.resolve();
   let settled = false;
+  let d;
   try {
     for await (const chunk of o.payload) {
       o.signal?.throwIfAborted();
@@ -175,12 +176,14 @@ async function writeTar(
     }
     await Promise.all(queued);
     settled = true;
+    await stream.end();
+    d = await digest.digest();
   } finally {
-    // On failure, nothing queued outlives this call: the file is closed and removed after it.
+    // On failure, nothing queued outlives this call (the file is closed and removed after it),
+    // and the hashing workers of the unfinished stream are stopped rather than left running.
     if (!settled) await Promise.allSettled(queued);
+    if (d === undefined) digest.abandon();
   }
-  await stream.end();
-  const d = await digest.digest();
   const payload: PayloadFile[] = [
     { path: FILES.records, size: d.size, sha256: d.sha256.toString('hex'), sha512: d.sha512.toString('hex') },
   ];

@@ -14,6 +14,11 @@ export interface Digests {
 export interface DualDigest {
   update(chunk: Uint8Array): Promise<void>;
   digest(): Promise<Digests>;
+  /**
+   * Give up on the stream (its producer failed): its hashing workers, if any, are stopped rather
+   * than kept alive or reused half-way through a hash. Does nothing after `digest()`.
+   */
+  abandon(): void;
 }
 
 /**
@@ -119,6 +124,11 @@ const MAX_IDLE = 2;
 const idle: WorkerSet[] = [];
 
 function takeWorkers(offload: Offload): WorkerSet {
+  // A set whose worker failed while idle is never handed out again.
+  for (const failed of idle.filter((s) => s.failure !== undefined)) {
+    idle.splice(idle.indexOf(failed), 1);
+    void failed.terminate();
+  }
   const i = idle.findIndex((s) => s.offload === offload);
   if (i < 0) return new WorkerSet(offload);
   const [set] = idle.splice(i, 1);
@@ -144,6 +154,8 @@ class ParallelSession {
   /** Rejections of digests awaited from the workers, called if a worker fails first. */
   readonly #pendingDigests: ((err: Error) => void)[] = [];
   #size = 0;
+  /** Digested or abandoned: the workers are no longer this stream's. */
+  #ended = false;
 
   constructor(set: WorkerSet, local: Map<Algorithm, Hash>) {
     this.#set = set;
@@ -180,12 +192,18 @@ class ParallelSession {
   }
 
   async digest(): Promise<Digests> {
+    try {
+      return await this.#digest();
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
+  }
+
+  async #digest(): Promise<Digests> {
     const results = new Map<Algorithm, Buffer>();
     const failure = this.#set.failure;
-    if (failure !== undefined) {
-      releaseWorkers(this.#set);
-      throw failure;
-    }
+    if (failure !== undefined) throw failure;
     await Promise.all(
       this.#set.workers.map(
         (w) =>
@@ -205,8 +223,9 @@ class ParallelSession {
       ),
     ).finally(() => {
       this.#pendingDigests.length = 0;
-      this.#set.onFailure = () => undefined;
     });
+    this.#ended = true;
+    this.#set.onFailure = () => undefined;
     releaseWorkers(this.#set);
     for (const [algorithm, h] of this.#local) results.set(algorithm, h.digest());
     return {
@@ -214,6 +233,15 @@ class ParallelSession {
       sha512: results.get('sha512') ?? Buffer.alloc(0),
       size: this.#size,
     };
+  }
+
+  /** Stop this stream's workers: they hold a partial hash, so they are never reused. */
+  abandon(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#set.onFailure = () => undefined;
+    this.#set.unref();
+    void this.#set.terminate();
   }
 }
 
@@ -245,6 +273,10 @@ class AdaptiveDigest implements DualDigest {
       this.#held = [];
       for (const h of held) await this.#parallel.update(h);
     }
+  }
+
+  abandon(): void {
+    this.#parallel?.abandon();
   }
 
   async digest(): Promise<Digests> {

@@ -124,8 +124,13 @@ async function readOpenBundle(fh: FileHandle, options: ReadOptions): Promise<Col
       if (entry.name.startsWith('data/')) {
         // This thread only reads and parses: it hashes SHA-256 itself beside one SHA-512 worker.
         const digest = createDualDigest({ offload: 'sha512' });
-        for await (const slice of entry.body()) await digest.update(slice);
-        payload.set(entry.name, await digest.digest());
+        try {
+          for await (const slice of entry.body()) await digest.update(slice);
+          payload.set(entry.name, await digest.digest());
+        } finally {
+          // A bundle that breaks off mid-payload stops its hashing workers (after digest(): no-op).
+          digest.abandon();
+        }
       } else {
         tagFiles.set(entry.name, await entry.readAll(limits.maxTagFileSize));
       }
