@@ -1,5 +1,6 @@
 // Role grants: a user holds a role in a workspace, for every connector or for one. Standing grants
 // last until revoked; elevation grants expire by themselves. Expired or revoked grants never count.
+import { sql } from 'kysely';
 import { CONNECTOR_ID } from '../egress/index.ts';
 import { CustosError } from '../errors/index.ts';
 import type { Actor } from '../ledger/index.ts';
@@ -253,8 +254,19 @@ export async function syncManagedGrants(
         revoked_by: null,
         managed_by: input.managedBy,
       };
-      await trx.insertInto('role_grants').values(row).execute();
-      added.push(toGrant(row));
+      // A sign-in racing this one may have added the same grant since `live` was read.
+      const inserted = await trx
+        .insertInto('role_grants')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['user_id', 'workspace_id', 'role', 'connector'])
+            // The predicate of the partial unique index, as literal SQL: SQLite matches it textually.
+            .where(sql<boolean>`source = 'standing' and revoked_at is null`)
+            .doNothing(),
+        )
+        .executeTakeFirst();
+      if (inserted.numInsertedOrUpdatedRows !== 0n) added.push(toGrant(row));
     }
     return { added, revoked };
   });

@@ -160,6 +160,61 @@ for (const dialect of DIALECTS) {
       ]);
     });
 
+    // Only PostgreSQL runs two writers at once (SQLite's single writer makes a second sign-in wait
+    // for the first to commit, and then see its grant), so only there can a sync run into a racer.
+    if (dialect === 'postgres') {
+      it('adds a grant once when another sign-in adds it after this one read the live grants', async () => {
+        const sso = await createUser(ctx, { email: 'racer@example.test', actor: ACTOR });
+        const racer = await t.reopen();
+        try {
+          let commit: () => void = () => undefined;
+          const committed = new Promise<void>((resolve) => (commit = resolve));
+          let inserted: () => void = () => undefined;
+          const rowWritten = new Promise<void>((resolve) => (inserted = resolve));
+          const other = racer.db.transaction().execute(async (trx) => {
+            await trx
+              .insertInto('role_grants')
+              .values({
+                id: 'grt_racer000000000',
+                user_id: sso.id,
+                workspace_id: 'other',
+                role: 'builder',
+                connector: '*',
+                source: 'standing',
+                elevation_id: null,
+                created_by: 'oidc:corp',
+                created_at: new Date().toISOString(),
+                expires_at: null,
+                last_used_at: null,
+                revoked_at: null,
+                revoked_by: null,
+                managed_by: 'oidc:corp',
+              })
+              .execute();
+            inserted();
+            await committed;
+          });
+          await rowWritten;
+          // The sync reads no live grant (the racer has not committed) and waits on the index.
+          const mine = syncManagedGrants(ctx, {
+            userId: sso.id,
+            managedBy: 'oidc:corp',
+            desired: [{ workspace: 'other', role: 'builder', connector: '*' }],
+          });
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          commit();
+          await other;
+          expect((await mine).added).toEqual([]);
+        } finally {
+          await racer.close();
+        }
+        const held = (await activeGrantsOf(ctx, sso.id)).map(
+          (g) => `${g.workspace}/${g.role}/${g.managedBy ?? 'hand'}`,
+        );
+        expect(held).toEqual(['other/builder/oidc:corp']);
+      });
+    }
+
     it('locks sign-in per identifier and seals TOTP secrets', async () => {
       await expect(
         signInWithPassword(ctx, { email: 'ada@example.test', password: 'wrong one entirely' }),
