@@ -61,6 +61,8 @@ interface JobStart {
 const DEFAULT_HEARTBEAT_MS = 5_000;
 const DEFAULT_STALE_MS = 60_000;
 const DEFAULT_MAX_RUNNING = 2;
+/** Pauses between tries of a job's final update (the last try is not followed by one). */
+const FINAL_UPDATE_RETRIES_MS = [100, 500, 2000, 0];
 
 function toJob(r: CustodyExportJobsTable, now: Date, staleMs: number): ExportJob {
   const stale = r.state === 'running' && Date.parse(r.heartbeat_at) < now.getTime() - staleMs;
@@ -87,6 +89,7 @@ export class ExportJobs {
   readonly #maxRunning: number;
   /** Slots taken: running jobs and exports about to start. */
   #taken = 0;
+  #closed = false;
   readonly #running = new Map<string, { readonly abort: AbortController; readonly done: Promise<void> }>();
 
   constructor(o: ExportJobsOptions) {
@@ -102,6 +105,11 @@ export class ExportJobs {
    * when this process already runs as many as it may.
    */
   reserve(): ExportJobSlot {
+    if (this.#closed) {
+      throw new CustosError('CUSTODY_EXPORT_BUSY', 'The server is closing; try again later', {
+        details: { field: 'Prefer', rule: 'no background export while the server closes' },
+      });
+    }
     if (this.#taken >= this.#maxRunning) {
       throw new CustosError(
         'CUSTODY_EXPORT_BUSY',
@@ -185,22 +193,33 @@ export class ExportJobs {
         clearInterval(beat);
       }
       const now = this.#now();
-      await this.#update(job.exportId, { ...end, records, heartbeat_at: now, finished_at: now });
+      // The outcome must not be lost to a passing database error (the job would read as
+      // interrupted a minute later and invite a second export): a few tries, spaced out.
+      for (const wait of FINAL_UPDATE_RETRIES_MS) {
+        if (await this.#update(job.exportId, { ...end, records, heartbeat_at: now, finished_at: now })) break;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     })();
+    // A job reserved before the process began closing is stopped as it starts: it ends interrupted.
+    if (this.#closed) abort.abort();
     this.#running.set(job.exportId, { abort, done });
     void done.finally(() => this.#running.delete(job.exportId));
     return { job: toJob(row, this.#clock(), this.#staleMs), done };
   }
 
-  async #update(id: string, set: Partial<CustodyExportJobsTable>): Promise<void> {
+  /** Update a running job's row; false when the database refused (the caller may retry). */
+  async #update(id: string, set: Partial<CustodyExportJobsTable>): Promise<boolean> {
     // Only a running job changes: a job reported interrupted by another process stays as it was.
-    await this.#store.db
+    return this.#store.db
       .updateTable('custody_export_jobs')
       .set(set)
       .where('id', '=', id)
       .where('state', '=', 'running')
       .execute()
-      .catch(() => undefined);
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   /** A job of the workspace. Throws CUSTODY_EXPORT_JOB_NOT_FOUND. */
@@ -245,6 +264,7 @@ export class ExportJobs {
 
   /** Stop this process's jobs: each ends as interrupted, its partial bundle removed by the export. */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const j of this.#running.values()) j.abort.abort();
     await this.settled();
   }

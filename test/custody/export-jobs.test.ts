@@ -165,14 +165,33 @@ for (const dialect of DIALECTS) {
       expect((await one.get('default', 'exp-0103')).state).toBe('succeeded');
     });
 
+    it('refuses new jobs once closing, and stops one reserved before', async () => {
+      const closing = new ExportJobs({ store: t.store, clock });
+      const slot = closing.reserve();
+      await closing.close();
+      expect(() => closing.reserve()).toThrow(expect.objectContaining({ code: 'CUSTODY_EXPORT_BUSY' }));
+      const late = controlled();
+      await slot.start(
+        { exportId: 'exp-0201', workspace: 'default', definition: DEFINITION, requestedBy: ACTOR },
+        late.run,
+      );
+      await closing.settled();
+      expect(late.signal()?.aborted).toBe(true);
+      expect(await closing.get('default', 'exp-0201')).toMatchObject({ state: 'interrupted' });
+    });
+
     it('reports a job whose heartbeat went stale as interrupted, to any reader', async () => {
       const elsewhere = await t.reopen();
       try {
         const c = controlled();
-        await start('exp-0006', c.run);
+        const crashing = new ExportJobs({ store: t.store, clock });
+        await crashing.start(
+          { exportId: 'exp-0006', workspace: 'default', definition: DEFINITION, requestedBy: ACTOR },
+          c.run,
+        );
         // The job's process stops renewing it (as if it crashed): a minute later it reads as interrupted.
         const reader = new ExportJobs({ store: elsewhere, clock: () => new Date(now + 61_000) });
-        await jobs.close();
+        await crashing.close();
         await t.store.db
           .updateTable('custody_export_jobs')
           .set({
