@@ -61,6 +61,8 @@ interface JobStart {
 const DEFAULT_HEARTBEAT_MS = 5_000;
 const DEFAULT_STALE_MS = 60_000;
 const DEFAULT_MAX_RUNNING = 2;
+/** How long a finished job stays readable. */
+const JOB_KEPT_MS = 30 * 86_400_000;
 /** Pauses between tries of a job's final update (the last try is not followed by one). */
 const FINAL_UPDATE_RETRIES_MS = [100, 500, 2000, 0];
 
@@ -172,6 +174,14 @@ export class ExportJobs {
       finished_at: null,
     };
     await this.#store.db.insertInto('custody_export_jobs').values(row).execute();
+    // Finished jobs are kept for a while (their bundles stay in the archive, and every export is in
+    // the ledger); older ones go as new jobs of the workspace start.
+    await this.#store.db
+      .deleteFrom('custody_export_jobs')
+      .where('workspace_id', '=', job.workspace)
+      .where('state', '!=', 'running')
+      .where('finished_at', '<', new Date(this.#clock().getTime() - JOB_KEPT_MS).toISOString())
+      .execute();
     const abort = new AbortController();
     let records = 0;
     const beat = setInterval(() => {

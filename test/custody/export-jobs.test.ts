@@ -165,6 +165,22 @@ for (const dialect of DIALECTS) {
       expect((await one.get('default', 'exp-0103')).state).toBe('succeeded');
     });
 
+    it('keeps finished jobs for 30 days, then drops them as new jobs start', async () => {
+      const later = new ExportJobs({ store: t.store, clock: () => new Date(now + 30 * 86_400_000 + 5000) });
+      const c = controlled();
+      await later.start(
+        { exportId: 'exp-0301', workspace: 'default', definition: DEFINITION, requestedBy: ACTOR },
+        c.run,
+      );
+      const left = (await later.list('default')).map((j) => j.exportId);
+      // Jobs finished more than 30 days before are gone; the one just started, and jobs of other
+      // workspaces, are not.
+      expect(left).toContain('exp-0301');
+      expect(left).not.toContain('exp-0001');
+      c.finish({ bundleSha256: SHA, size: 1 });
+      await later.settled();
+    });
+
     it('refuses new jobs once closing, and stops one reserved before', async () => {
       const closing = new ExportJobs({ store: t.store, clock });
       const slot = closing.reserve();
