@@ -24,10 +24,12 @@ import { join } from 'node:path';
 import { ed25519PublicPem, generateEd25519 } from '../../src/crypto/index.ts';
 import {
   closeDigestWorkers,
+  createPayloadPool,
   encodeRecords,
   keyIdOf,
   verifyBundleFile,
   writeBundle,
+  type ChunkPool,
   type ExportRecord,
   type LedgerAnchor,
 } from '../../src/custody/index.ts';
@@ -140,6 +142,7 @@ async function cpuSeconds<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
 async function bundleOf(
   out: string,
   payload: AsyncIterable<Uint8Array>,
+  payloadPool?: ChunkPool,
 ): Promise<{ seconds: number; payloadBytes: number }> {
   const { privateKey, publicKey } = generateEd25519();
   let payloadBytes = 0;
@@ -155,6 +158,7 @@ async function bundleOf(
       purpose: 'benchmark',
       actor: { kind: 'system', id: 'bench' },
       payload,
+      ...(payloadPool === undefined ? {} : { payloadPool }),
       recipients: [],
       signer: { keyId: keyIdOf(publicKey), privateKey, publicKeyPem: ed25519PublicPem(publicKey) },
       ledger: anchor,
@@ -179,7 +183,8 @@ function benchDir(): string {
 
 /** One export of the corpus, records encoded on the way (the real export's path). */
 async function exportRound(bundle: string, c: Corpus): Promise<{ seconds: number; payloadBytes: number }> {
-  return bundleOf(bundle, encodeRecords(records(c)));
+  const chunks = createPayloadPool();
+  return bundleOf(bundle, encodeRecords(records(c), { pool: chunks }), chunks);
 }
 
 async function exportOnce(): Promise<void> {

@@ -17,7 +17,7 @@ import { parseRecipient, type AgeRecipient } from './age/index.ts';
 import type { Archive, ArchiveEntry } from './archive/archive.ts';
 import { encodeLedgerProof } from './bundle/ledger-proof.ts';
 import { checkpointToken } from './checkpoint-stamp.ts';
-import { encodeRecords, type ExportRecord } from './bundle/ndjson.ts';
+import { createPayloadPool, encodeRecords, type ExportRecord } from './bundle/ndjson.ts';
 import { writeBundle, type BundleResult, type LedgerAnchor } from './bundle/write-bundle.ts';
 import { effectiveTreatments, type ExportDefinition, type FieldTreatment } from './definitions/definition.ts';
 import type { Definitions } from './definitions/definitions.ts';
@@ -355,6 +355,7 @@ async function produceExport(
       type: r.type,
       fields: effectiveTreatments(r, o.caller.canReadClear === true),
     }));
+    const pool = createPayloadPool();
     const bundle = await writeBundle({
       out: o.out,
       exportId,
@@ -365,7 +366,13 @@ async function produceExport(
       definition,
       purpose,
       actor,
-      payload: encodeRecords(selectRecords(ctx.records, ctx.workspaceId, selections, o.signal, o.onProgress)),
+      payload: encodeRecords(
+        selectRecords(ctx.records, ctx.workspaceId, selections, o.signal, o.onProgress),
+        {
+          pool,
+        },
+      ),
+      payloadPool: pool,
       recipients,
       signer,
       ledger: anchor,

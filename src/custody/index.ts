@@ -41,7 +41,7 @@ export type {
   ProducedFacts,
   WriteBundleOptions,
 } from './bundle/write-bundle.ts';
-export { encodeRecords, encodeLine, fastCanonical } from './bundle/ndjson.ts';
+export { createPayloadPool, encodeRecords, encodeLine, fastCanonical } from './bundle/ndjson.ts';
 export type { ExportRecord } from './bundle/ndjson.ts';
 export { encodeLedgerProof, parseLedgerProof } from './bundle/ledger-proof.ts';
 export type { LedgerProofDocument } from './bundle/ledger-proof.ts';
@@ -65,6 +65,7 @@ export type { RevokedKey } from './verify/attestation-checks.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export type { BundleLimits } from './limits.ts';
 export { closeDigestWorkers } from './digest/dual-digest.ts';
+export { ChunkPool } from './io/chunk-pool.ts';
 
 export {
   generateIdentity,

@@ -36,13 +36,15 @@ for (let i = 0; i < 60000; i++) big.push({ type: 't', id: String(i).padStart(8, 
 `;
 
 const WRITE = `
-const { writeBundle, encodeRecords, keyIdOf } = await import(src + '/custody/index.ts');
+const { writeBundle, encodeRecords, keyIdOf, createPayloadPool } = await import(src + '/custody/index.ts');
 const { generateEd25519, ed25519PublicPem } = await import(src + '/crypto/index.ts');
 const { privateKey, publicKey } = generateEd25519();
 const write = (out, batches) => writeBundle({
   out, exportId: 'exp-x', workspace: 'w', sourceOrganization: 'O', startedAt: new Date().toISOString(),
   outputSchemaVersion: 1, definition: { name: 'd', version: 1, digest: 'sha256:00' }, purpose: 'p',
-  actor: { kind: 'system', id: 't' }, payload: encodeRecords(batches), recipients: [],
+  actor: { kind: 'system', id: 't' }, recipients: [],
+  // As the real export does: encoded into a chunk pool the hashing workers read in place.
+  ...(() => { const pool = createPayloadPool(); return { payload: encodeRecords(batches, { pool }), payloadPool: pool }; })(),
   signer: { keyId: keyIdOf(publicKey), privateKey, publicKeyPem: ed25519PublicPem(publicKey) },
   ledger: { ledger: 'w', origin: 'o', verifierKey: 'k', anchor: () => Promise.resolve(Buffer.from('{}')) },
 });

@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateIdentity, parseIdentity, parseRecipient } from '../../src/custody/age/index.ts';
 import { FILES } from '../../src/custody/bundle/layout.ts';
 import { parseLedgerProof } from '../../src/custody/bundle/ledger-proof.ts';
 import { closeDigestWorkers } from '../../src/custody/digest/dual-digest.ts';
+import { createPayloadPool } from '../../src/custody/bundle/ndjson.ts';
 import { parseEnvelope } from '../../src/custody/dsse/index.ts';
 import { DEFAULT_LIMITS } from '../../src/custody/limits.ts';
 import type { CheckResult, VerifyReport } from '../../src/custody/verify/report.ts';
@@ -120,13 +121,18 @@ describe('export bundle', () => {
   it('is deterministic: the same records give byte-identical payload and manifests', async () => {
     const recs = sampleRecords(500, 'det');
     const a = await unpack((await makeBundle(dir, 'det-a.tar', { records: recs })).path);
-    const b = await unpack((await makeBundle(dir, 'det-b.tar', { records: recs, key: testKey() })).path);
+    // One written from the export's chunk pool (hashed in place), one from fresh buffers.
+    const b = await unpack(
+      (await makeBundle(dir, 'det-b.tar', { records: recs, key: testKey(), pooled: false })).path,
+    );
     for (const name of [FILES.records, FILES.manifest256, FILES.manifest512])
       expect(get(a, name).equals(get(b, name))).toBe(true);
     expect(get(a, FILES.bagInfo).equals(get(b, FILES.bagInfo))).toBe(false); // export id and dates differ
   });
 
-  it('stops when aborted mid-payload, with chunks still queued, leaving no file', async () => {
+  it('stops when aborted mid-payload: no file left, every payload chunk given back', async () => {
+    const pool = createPayloadPool();
+    const free = pool.freeCount;
     let checks = 0;
     // Aborts at the fourth payload chunk, with earlier chunks still queued to be hashed and written.
     const signal = {
@@ -135,10 +141,14 @@ describe('export bundle', () => {
       },
     } as unknown as AbortSignal;
     await expect(
-      makeBundle(dir, 'aborted.tar', { records: sampleRecords(60_000, 'abort'), signal }),
+      makeBundle(dir, 'aborted.tar', { records: sampleRecords(60_000, 'abort'), pool, signal }),
     ).rejects.toMatchObject({ name: 'AbortError' });
     expect(checks).toBe(4);
     expect(readdirSync(dir).some((f) => f.includes('aborted'))).toBe(false);
+    // Chunks still being read by the hashing workers come back as the workers finish them.
+    await vi.waitFor(() => {
+      expect(pool.freeCount).toBe(free);
+    });
   });
 
   it('refuses records out of order, which would break determinism', async () => {

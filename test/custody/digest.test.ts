@@ -82,9 +82,14 @@ describe('chunk pool', () => {
     expect(pool.freeCount).toBe(0);
   });
 
-  it('ignores other bytes on release, and refuses releasing a free chunk or retaining one not taken', async () => {
+  it('knows its own chunks, ignores other bytes on release, and refuses releasing a free chunk', async () => {
     const pool = new ChunkPool(2, 16);
     const a = await pool.take();
+    expect(pool.owns(a)).toBe(true);
+    expect(pool.owns(a.subarray(4, 8))).toBe(true);
+    expect(pool.owns(Buffer.from(a))).toBe(false);
+    expect(pool.owns(a.subarray(0, 0))).toBe(false);
+    expect(pool.owns(Buffer.from(pool.memory).subarray(10, 20))).toBe(false); // spans two chunks
     pool.release(Buffer.alloc(16));
     expect(pool.freeCount).toBe(1);
     pool.release(a);
@@ -109,6 +114,32 @@ describe('chunk pool', () => {
     pool.release(held);
     await expect(pool.take()).rejects.toBe(dead);
   });
+
+  for (const offload of ['both', 'sha512'] as const) {
+    it(`is hashed in place by the digest workers, each chunk reused only once read (offload ${offload})`, async () => {
+      // Two chunks only: the producer must wait for the workers before it overwrites one.
+      const pool = new ChunkPool(2, 100_000);
+      const d = createDualDigest({ offload, threshold: 0, pool });
+      for (let at = 0; at < data.length;) {
+        const chunk = await pool.take();
+        const n = Math.min(chunk.length - (at % 7), data.length - at);
+        chunk.fill(0xee); // whatever a reused chunk held before
+        data.copy(chunk, 0, at, at + n);
+        await d.update(chunk.subarray(0, n));
+        pool.release(chunk);
+        at += n;
+      }
+      // Bytes from elsewhere still go through the workers' own ring.
+      const tail = Buffer.from('tail');
+      await d.update(tail);
+      const r = await d.digest();
+      const whole = Buffer.concat([data, tail]);
+      expect(r.size).toBe(whole.length);
+      expect(r.sha256.equals(createHash('sha256').update(whole).digest())).toBe(true);
+      expect(r.sha512.equals(createHash('sha512').update(whole).digest())).toBe(true);
+      expect(pool.freeCount).toBe(2);
+    });
+  }
 });
 
 describe('file chunks', () => {

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/crypto/index.ts';
 import { isCustosError } from '../../src/errors/index.ts';
+import { ChunkPool } from '../../src/custody/io/chunk-pool.ts';
 import {
+  createPayloadPool,
   encodeLine,
   encodeRecords,
   fastCanonical,
@@ -75,13 +77,27 @@ describe('RFC 8785 fast path', () => {
 });
 
 describe('payload buffers', () => {
+  /** The payload, encoded once into fresh buffers and once through a small chunk pool: both must agree. */
   async function encodeAll(recs: readonly ExportRecord[], batch = 7): Promise<string> {
     async function* batches(): AsyncGenerator<ExportRecord[]> {
       for (let i = 0; i < recs.length; i += batch) yield await Promise.resolve(recs.slice(i, i + batch));
     }
     const out: Buffer[] = [];
     for await (const b of encodeRecords(batches())) out.push(b);
-    return Buffer.concat(out).toString('utf8');
+    const pool = new ChunkPool(2, 256);
+    const pooled: Buffer[] = [];
+    try {
+      for await (const b of encodeRecords(batches(), { pool })) {
+        pooled.push(Buffer.from(b));
+        pool.release(b);
+      }
+    } finally {
+      // Whatever happened, no chunk is left held.
+      expect(pool.freeCount).toBe(2);
+    }
+    const text = Buffer.concat(out).toString('utf8');
+    expect(Buffer.concat(pooled).toString('utf8')).toBe(text);
+    return text;
   }
 
   /** The payload by definition: each record's RFC 8785 text and an LF, or the error that refuses it. */
@@ -134,9 +150,13 @@ describe('payload buffers', () => {
     expect(await outcomeOf(() => encodeAll(lone))).toBe('error CRYPTO_CANONICAL_JSON_INVALID');
   });
 
-  it('split into buffers of about 1 MiB, a longer line in a buffer of its own', async () => {
+  /** `count` records of about 190 bytes, record 5000 a line of 1.4 MB, in one batch. */
+  function withOneLongLine(count: number): {
+    recs: ExportRecord[];
+    one: () => AsyncGenerator<ExportRecord[]>;
+  } {
     const big = 'é'.repeat(700_000);
-    const recs = Array.from({ length: 12_000 }, (_, i): ExportRecord => ({
+    const recs = Array.from({ length: count }, (_, i): ExportRecord => ({
       type: 'x',
       id: String(i).padStart(6, '0'),
       data: i === 5000 ? { big } : { note: 'n'.repeat(150), i },
@@ -144,6 +164,11 @@ describe('payload buffers', () => {
     async function* one(): AsyncGenerator<ExportRecord[]> {
       yield await Promise.resolve(recs);
     }
+    return { recs, one };
+  }
+
+  it('split into buffers of about 1 MiB, a longer line in a buffer of its own', async () => {
+    const { recs, one } = withOneLongLine(12_000);
     const sizes: number[] = [];
     const out: Buffer[] = [];
     for await (const b of encodeRecords(one())) {
@@ -153,6 +178,40 @@ describe('payload buffers', () => {
     expect(Buffer.concat(out).toString('utf8')).toBe(expected(recs));
     expect(sizes.some((n) => n > 1_400_000)).toBe(true);
     expect(sizes.slice(0, -1).every((n) => n > 200_000)).toBe(true);
+  });
+
+  it("fill the export's pool chunks, the longer line in a buffer of its own, every chunk back once released", async () => {
+    const { recs, one } = withOneLongLine(120_000);
+    const pool = createPayloadPool();
+    const chunks = pool.freeCount;
+    const out: Buffer[] = [];
+    const owned: boolean[] = [];
+    for await (const b of encodeRecords(one(), { pool })) {
+      owned.push(pool.owns(b));
+      out.push(Buffer.from(b));
+      pool.release(b);
+    }
+    expect(Buffer.concat(out).toString('utf8')).toBe(expected(recs));
+    expect(owned.filter((o) => !o)).toHaveLength(1);
+    expect(owned.length).toBeGreaterThan(chunks);
+    expect(pool.freeCount).toBe(chunks);
+  });
+
+  it('give back the chunk being filled when the consumer stops early', async () => {
+    const recs = Array.from({ length: 4000 }, (_, i): ExportRecord => ({
+      type: 'x',
+      id: String(i).padStart(6, '0'),
+      data: { note: 'n'.repeat(300) },
+    }));
+    async function* one(): AsyncGenerator<ExportRecord[]> {
+      yield await Promise.resolve(recs);
+    }
+    const pool = new ChunkPool(3, 64 * 1024);
+    for await (const b of encodeRecords(one(), { pool })) {
+      pool.release(b);
+      break;
+    }
+    expect(pool.freeCount).toBe(3);
   });
 });
 

@@ -2,6 +2,7 @@
 // increasing (type, id) order, batched into ~1 MiB buffers. Same records → same bytes.
 import { canonicalJson, type JsonValue } from '../../crypto/index.ts';
 import { CustosError } from '../../errors/index.ts';
+import { ChunkPool } from '../io/chunk-pool.ts';
 
 export interface ExportRecord {
   readonly type: string;
@@ -130,6 +131,17 @@ export function encodeLine(record: ExportRecord): string {
 
 /** Output buffers are about this size; a longer line gets a buffer of its own. */
 const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Chunks an export's payload cycles through: the one being filled, those queued to be written
+ * (writeBundle keeps up to four), and room for the hashing workers to fall a few MiB behind.
+ */
+const PAYLOAD_CHUNKS = 16;
+
+/** The pool an export's payload is encoded into (see EncodeOptions and writeBundle's payloadPool). */
+export function createPayloadPool(): ChunkPool {
+  return new ChunkPool(PAYLOAD_CHUNKS, CHUNK_BYTES);
+}
+
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
 const MAX_UTF8_PER_UNIT = 3;
 const LF = 0x0a;
@@ -153,48 +165,81 @@ function outOfOrder(): CustosError {
  * strings, finite numbers, booleans, null, arrays and plain objects with keys in code-unit order
  * take the native path, and JSON.stringify writes each of them losslessly.
  */
-function checked(buf: Buffer): Buffer {
+function checked(buf: Buffer, pool: ChunkPool | undefined): Buffer {
   if (!buf.includes(LONE_SURROGATE_ESCAPE_BYTES)) return buf;
-  const lines = buf.toString('utf8').split('\n');
-  lines.pop();
-  const redone = lines.map((line) =>
-    line.includes(LONE_SURROGATE_ESCAPE) ? exactLine(JSON.parse(line) as ExportRecord) : line,
-  );
-  return Buffer.from(`${redone.join('\n')}\n`, 'utf8');
+  try {
+    const lines = buf.toString('utf8').split('\n');
+    lines.pop();
+    const redone = lines.map((line) =>
+      line.includes(LONE_SURROGATE_ESCAPE) ? exactLine(JSON.parse(line) as ExportRecord) : line,
+    );
+    return Buffer.from(`${redone.join('\n')}\n`, 'utf8');
+  } finally {
+    // Redone or refused, the pooled bytes are not handed on.
+    pool?.release(buf);
+  }
+}
+
+export interface EncodeOptions {
+  /**
+   * Fill this pool's chunks instead of allocating a buffer per MiB. Each yielded buffer is then a
+   * chunk (or the front of one) held for the consumer, which must release it when done with it.
+   * A line longer than a chunk still gets a buffer of its own (which release ignores).
+   */
+  readonly pool?: ChunkPool;
 }
 
 /**
- * Encode batches of records into NDJSON buffers of about 1 MiB. Throws CUSTODY_DEFINITION_INVALID
- * when the source breaks the (type, id) order, which would make two exports of the same data differ,
- * and CRYPTO_CANONICAL_JSON_INVALID for a value RFC 8785 cannot represent.
+ * Encode batches of records into NDJSON buffers of about 1 MiB (or of the pool's chunk size).
+ * Throws CUSTODY_DEFINITION_INVALID when the source breaks the (type, id) order, which would make
+ * two exports of the same data differ, and CRYPTO_CANONICAL_JSON_INVALID for a value RFC 8785
+ * cannot represent.
  *
  * This is the export's hot loop (about one JSON.stringify call per record): each line is written
  * straight into the output buffer, transcoded exactly once, and no record outlives its batch.
  */
 export async function* encodeRecords(
   batches: AsyncIterable<readonly ExportRecord[]>,
+  options: EncodeOptions = {},
 ): AsyncGenerator<Buffer> {
-  let buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  const { pool } = options;
+  const next = async (room: number): Promise<Buffer> =>
+    pool !== undefined && room <= pool.chunkBytes
+      ? pool.take()
+      : Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
+  /** The buffer being filled: this generator's to hand on or give back. */
+  let buf: Buffer | undefined = await next(0);
   let used = 0;
   let lastType: string | undefined;
   let lastId = '';
-  for await (const records of batches) {
-    for (const r of records) {
-      const { type, id } = r;
-      // Strictly increasing (type, id) in code-unit order.
-      if (type === lastType ? id <= lastId : lastType !== undefined && type < lastType) throw outOfOrder();
-      lastType = type;
-      lastId = id;
-      const line = nativeLine(r) ?? exactLine(r);
-      const room = line.length * MAX_UTF8_PER_UNIT + 1;
-      if (used + room > buf.length) {
-        if (used > 0) yield checked(buf.subarray(0, used));
-        buf = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, room));
-        used = 0;
+  try {
+    for await (const records of batches) {
+      for (const r of records) {
+        const { type, id } = r;
+        // Strictly increasing (type, id) in code-unit order.
+        if (type === lastType ? id <= lastId : lastType !== undefined && type < lastType) throw outOfOrder();
+        lastType = type;
+        lastId = id;
+        const line = nativeLine(r) ?? exactLine(r);
+        const room = line.length * MAX_UTF8_PER_UNIT + 1;
+        if (used + room > buf.length) {
+          const full: Buffer = buf;
+          buf = undefined;
+          if (used > 0) yield checked(full.subarray(0, used), pool);
+          else pool?.release(full);
+          buf = await next(room);
+          used = 0;
+        }
+        used += buf.write(line, used);
+        buf[used++] = LF;
       }
-      used += buf.write(line, used);
-      buf[used++] = LF;
     }
+    const last: Buffer = buf;
+    buf = undefined;
+    if (used > 0) yield checked(last.subarray(0, used), pool);
+    else pool?.release(last);
+  } finally {
+    // Still set only when encoding stopped before handing it on.
+    if (buf !== undefined) pool?.release(buf);
   }
-  if (used > 0) yield checked(buf.subarray(0, used));
 }

@@ -12,6 +12,7 @@ import { formatBagInfo, formatBagitTxt, formatOxum, type BagInfo } from '../bagi
 import { createDualDigest } from '../digest/dual-digest.ts';
 import { signEnvelope } from '../dsse/index.ts';
 import { encodeStatement, INTOTO_PAYLOAD_TYPE } from '../intoto/statement.ts';
+import type { ChunkPool } from '../io/chunk-pool.ts';
 import { FileSink, type ByteSink } from '../io/sink.ts';
 import { fsyncDir } from '../io/fsync.ts';
 import { buildProvenance, type VersionedRef } from '../prov/provenance.ts';
@@ -53,6 +54,11 @@ export interface WriteBundleOptions {
   readonly actor: { readonly kind: string; readonly id: string };
   /** Payload buffers of data/records.ndjson (see encodeRecords). */
   readonly payload: AsyncIterable<Uint8Array>;
+  /**
+   * The pool the payload's buffers are taken from, if any: each is hashed in place and released
+   * once hashed and written (see encodeRecords' `pool`).
+   */
+  readonly payloadPool?: ChunkPool;
   readonly recipients: readonly AgeRecipient[];
   readonly signer: BundleSigner;
   readonly ledger: LedgerAnchor;
@@ -153,22 +159,31 @@ async function writeTar(
 
   // The payload: streamed once through the digests and into the archive.
   const stream = await tar.beginFile(FILES.records);
-  const digest = createDualDigest();
+  const pool = o.payloadPool;
+  const digest = createDualDigest(pool === undefined ? {} : { pool });
   // Up to PAYLOAD_IN_FLIGHT chunks queued behind the encoder: hashing (worker threads) and
   // writing (the libuv pool) run while the next chunks are encoded, so a slow write does not stop
   // the encoder. The digest and the sink each still see their chunks one at a time, in order.
-  const queued: Promise<unknown>[] = [];
+  const queued: Promise<void>[] = [];
   let hashed: Promise<void> = Promise.resolve();
   let written: Promise<void> = Promise.resolve();
   let settled = false;
   let d;
   try {
     for await (const chunk of o.payload) {
-      o.signal?.throwIfAborted();
-      if (queued.length >= PAYLOAD_IN_FLIGHT) await queued.shift();
+      try {
+        o.signal?.throwIfAborted();
+        if (queued.length >= PAYLOAD_IN_FLIGHT) await queued.shift();
+      } catch (err) {
+        pool?.release(chunk);
+        throw err;
+      }
       hashed = hashed.then(() => digest.update(chunk));
       written = written.then(() => stream.write(chunk));
-      const done = Promise.all([hashed, written]);
+      // The chunk goes back to the pool once hashed and written, or once either failed.
+      const done = Promise.all([hashed, written])
+        .then(() => undefined)
+        .finally(() => pool?.release(chunk));
       // Handled here so a failure while the next chunk is encoded is not an unhandled rejection;
       // awaiting the queue still throws it.
       done.catch(() => undefined);

@@ -33,6 +33,11 @@ export interface DualDigestOptions {
   /** Below this many bytes the worker hand-off costs more than it saves. */
   readonly threshold?: number;
   readonly offload?: Offload;
+  /**
+   * Where the caller's chunks come from: chunks of this pool are hashed in place (each is retained
+   * until every worker has read it), anything else is copied into the workers' own ring.
+   */
+  readonly pool?: ChunkPool;
 }
 
 const SLOT_BYTES = 1024 * 1024;
@@ -49,21 +54,30 @@ const OFFLOADED: Readonly<Record<Offload, readonly Algorithm[]>> = {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const view = Buffer.from(workerData.memory);
+const rings = new Map([[0, Buffer.from(workerData.memory)]]);
 let hash = createHash(workerData.algorithm);
 parentPort.on('message', (m) => {
-  if (m.op === 'final') {
-    const digest = hash.digest();
-    hash = createHash(workerData.algorithm);
-    parentPort.postMessage({ op: 'digest', digest });
-    return;
+  switch (m.op) {
+    case 'update':
+      hash.update(rings.get(m.ring).subarray(m.off, m.off + m.len));
+      parentPort.postMessage({ op: 'ack', ring: m.ring, off: m.off });
+      return;
+    case 'map':
+      rings.set(m.ring, Buffer.from(m.memory));
+      return;
+    case 'unmap':
+      rings.delete(m.ring);
+      return;
+    case 'final': {
+      const digest = hash.digest();
+      hash = createHash(workerData.algorithm);
+      parentPort.postMessage({ op: 'digest', digest });
+    }
   }
-  hash.update(view.subarray(m.off, m.off + m.len));
-  parentPort.postMessage({ op: 'ack', off: m.off });
 });
 `;
 
-type WorkerMessage = { op: 'ack'; off: number } | { op: 'digest'; digest: Uint8Array };
+type WorkerMessage = { op: 'ack'; ring: number; off: number } | { op: 'digest'; digest: Uint8Array };
 
 interface HashWorker {
   readonly algorithm: Algorithm;
@@ -71,10 +85,10 @@ interface HashWorker {
   onMessage: (m: WorkerMessage) => void;
 }
 
-/** Hashing workers over one shared ring of chunks; reused across streams, unref'd while idle. */
+/** Hashing workers with their own chunk ring (ring 0); reused across streams, unref'd while idle. */
 class WorkerSet {
   readonly offload: Offload;
-  /** The ring the stream's bytes are copied into for the workers to read. */
+  /** Where bytes that are not already in a mapped ring are copied for the workers. */
   readonly pool = new ChunkPool(SLOTS, SLOT_BYTES);
   readonly #workers: HashWorker[];
   #failure: Error | undefined;
@@ -147,12 +161,19 @@ export async function closeDigestWorkers(): Promise<void> {
   await Promise.all(sets.map((s) => s.terminate()));
 }
 
+/** Ring ids of pools mapped into workers for one stream; ring 0 is each worker set's own. */
+let nextRing = 1;
+
 class ParallelSession {
   readonly #set: WorkerSet;
   /** The digests not offloaded, computed on the calling thread. */
   readonly #local: Map<Algorithm, Hash>;
+  /** Every ring the workers read for this stream, by id. */
+  readonly #rings = new Map<number, ChunkPool>();
   /** Rejections of digests awaited from the workers, called if a worker fails first. */
   readonly #pendingDigests: ((err: Error) => void)[] = [];
+  /** The caller's pool, once mapped: its chunks are hashed where they are. */
+  #external: { readonly pool: ChunkPool; readonly ring: number } | undefined;
   #size = 0;
   /** Digested or abandoned: the workers are no longer this stream's. */
   #ended = false;
@@ -160,33 +181,61 @@ class ParallelSession {
   constructor(set: WorkerSet, local: Map<Algorithm, Hash>) {
     this.#set = set;
     this.#local = local;
+    this.#rings.set(0, set.pool);
     set.ref();
-    // A dead worker never acknowledges what it held: fail the ring, so no producer waits forever.
+    // A dead worker never acknowledges what it held: fail every ring, so no producer waits forever.
     set.onFailure = (err) => {
-      set.pool.fail(err);
+      for (const pool of this.#rings.values()) pool.fail(err);
       for (const reject of this.#pendingDigests.splice(0)) reject(err);
     };
     for (const w of set.workers) {
       w.onMessage = (m) => {
-        if (m.op === 'ack') set.pool.releaseAt(m.off);
+        if (m.op === 'ack') this.#rings.get(m.ring)?.releaseAt(m.off);
       };
     }
   }
 
-  async update(chunk: Uint8Array): Promise<void> {
-    const ring = this.#set.pool;
+  /** The ring id under which the workers read `pool`, mapping it on first use. */
+  #ringOf(pool: ChunkPool): number {
+    if (this.#external?.pool === pool) return this.#external.ring;
+    if (this.#external !== undefined) this.#unmap();
+    const ring = nextRing++;
+    this.#external = { pool, ring };
+    this.#rings.set(ring, pool);
+    for (const w of this.#set.workers) w.worker.postMessage({ op: 'map', ring, memory: pool.memory });
+    return ring;
+  }
+
+  #unmap(): void {
+    if (this.#external === undefined) return;
+    const { ring } = this.#external;
+    for (const w of this.#set.workers) w.worker.postMessage({ op: 'unmap', ring });
+    this.#external = undefined;
+  }
+
+  #post(ring: number, pool: ChunkPool, piece: Uint8Array): void {
+    const failure = this.#set.failure;
+    if (failure !== undefined) throw failure;
     const workers = this.#set.workers;
-    for (let off = 0; off < chunk.length; off += SLOT_BYTES) {
-      const piece = chunk.subarray(off, off + SLOT_BYTES);
-      const slot = await ring.take();
-      slot.set(piece);
-      // Held by each worker until it acknowledges; this thread's hold ends after posting.
-      ring.retain(slot, workers.length);
-      for (const w of workers)
-        w.worker.postMessage({ op: 'update', off: slot.byteOffset, len: piece.length });
-      ring.release(slot);
-      // While the workers hash this slot, this thread hashes the same bytes for what it kept.
-      for (const h of this.#local.values()) h.update(piece);
+    pool.retain(piece, workers.length);
+    const off = piece.byteOffset;
+    for (const w of workers) w.worker.postMessage({ op: 'update', ring, off, len: piece.length });
+    // While the workers hash these bytes, this thread hashes them for the digests it kept.
+    for (const h of this.#local.values()) h.update(piece);
+  }
+
+  async update(chunk: Uint8Array, from: ChunkPool | undefined): Promise<void> {
+    if (from?.owns(chunk) === true) {
+      this.#post(this.#ringOf(from), from, chunk);
+    } else {
+      const own = this.#set.pool;
+      for (let off = 0; off < chunk.length; off += SLOT_BYTES) {
+        const piece = chunk.subarray(off, off + SLOT_BYTES);
+        const slot = await own.take();
+        slot.set(piece);
+        this.#post(0, own, slot.subarray(0, piece.length));
+        own.release(slot);
+      }
     }
     this.#size += chunk.length;
   }
@@ -226,6 +275,7 @@ class ParallelSession {
     });
     this.#ended = true;
     this.#set.onFailure = () => undefined;
+    this.#unmap();
     releaseWorkers(this.#set);
     for (const [algorithm, h] of this.#local) results.set(algorithm, h.digest());
     return {
@@ -240,6 +290,8 @@ class ParallelSession {
     if (this.#ended) return;
     this.#ended = true;
     this.#set.onFailure = () => undefined;
+    // Chunks the workers held never come back: a producer still taking from a ring stops too.
+    for (const pool of this.#rings.values()) pool.fail(new Error('The digest stream was abandoned'));
     this.#set.unref();
     void this.#set.terminate();
   }
@@ -248,18 +300,20 @@ class ParallelSession {
 class AdaptiveDigest implements DualDigest {
   readonly #threshold: number;
   readonly #offload: Offload;
+  readonly #pool: ChunkPool | undefined;
   #held: Buffer[] = [];
   #heldBytes = 0;
   #parallel: ParallelSession | undefined;
 
-  constructor(threshold: number, offload: Offload) {
+  constructor(threshold: number, offload: Offload, pool: ChunkPool | undefined) {
     this.#threshold = threshold;
     this.#offload = offload;
+    this.#pool = pool;
   }
 
   async update(chunk: Uint8Array): Promise<void> {
     if (this.#parallel !== undefined) {
-      await this.#parallel.update(chunk);
+      await this.#parallel.update(chunk, this.#pool);
       return;
     }
     this.#held.push(Buffer.from(chunk));
@@ -271,7 +325,7 @@ class AdaptiveDigest implements DualDigest {
       this.#parallel = new ParallelSession(takeWorkers(this.#offload), local);
       const held = this.#held;
       this.#held = [];
-      for (const h of held) await this.#parallel.update(h);
+      for (const h of held) await this.#parallel.update(h, undefined);
     }
   }
 
@@ -296,5 +350,5 @@ class AdaptiveDigest implements DualDigest {
  * bytes. Throws (from update) only if a hashing worker fails.
  */
 export function createDualDigest(options: DualDigestOptions = {}): DualDigest {
-  return new AdaptiveDigest(options.threshold ?? PARALLEL_THRESHOLD, options.offload ?? 'both');
+  return new AdaptiveDigest(options.threshold ?? PARALLEL_THRESHOLD, options.offload ?? 'both', options.pool);
 }

@@ -1,6 +1,7 @@
-// A fixed set of equal byte chunks in one SharedArrayBuffer, handed round between threads and
-// reused: the producer fills a chunk, each consumer (a hashing worker) holds it until it has read
-// it, and the last release returns it to the free list, so no memory is allocated per chunk.
+// A fixed set of equal byte chunks in one SharedArrayBuffer, handed round a streaming pipeline
+// and reused: the producer fills a chunk, each consumer (hashing threads, the file writer) holds it
+// while it works, and the last release returns it to the free list. Bytes stay where they were
+// written: hashing workers read them in place, and no chunk is allocated (or page-faulted) per MiB.
 
 /** Chunks a producer fills and consumers release; see ChunkPool. */
 export class ChunkPool {
@@ -37,6 +38,11 @@ export class ChunkPool {
       }
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+  }
+
+  /** True when `bytes` lie inside one of this pool's chunks. */
+  owns(bytes: Uint8Array): boolean {
+    return bytes.buffer === this.memory && bytes.byteLength > 0 && this.#slotOf(bytes) >= 0;
   }
 
   /** Add `n` holders to the chunk holding `bytes` (a chunk or a slice of one). */

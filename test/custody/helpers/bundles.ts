@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { ed25519PublicPem, generateEd25519 } from '../../../src/crypto/index.ts';
 import { keyIdOf } from '../../../src/custody/dsse/index.ts';
-import { encodeRecords, type ExportRecord } from '../../../src/custody/bundle/ndjson.ts';
+import { createPayloadPool, encodeRecords, type ExportRecord } from '../../../src/custody/bundle/ndjson.ts';
 import {
   writeBundle,
   type BundleResult,
   type BundleSigner,
 } from '../../../src/custody/bundle/write-bundle.ts';
 import type { AgeRecipient } from '../../../src/custody/age/index.ts';
+import type { ChunkPool } from '../../../src/custody/io/chunk-pool.ts';
 import { MemoryLedger } from './memory-ledger.ts';
 
 export interface TestKey extends BundleSigner {
@@ -53,6 +54,10 @@ export interface MakeBundleOptions {
   readonly ledger?: MemoryLedger;
   readonly recipients?: readonly AgeRecipient[];
   readonly exportId?: string;
+  /** Encode into the export's chunk pool (hashed in place), as the real export does; default true. */
+  readonly pooled?: boolean;
+  /** The chunk pool to encode into (instead of a new one). */
+  readonly pool?: ChunkPool;
   readonly signal?: AbortSignal;
 }
 
@@ -63,6 +68,7 @@ export async function makeBundle(
 ): Promise<BundleResult & { key: TestKey; ledger: MemoryLedger }> {
   const key = o.key ?? testKey();
   const ledger = o.ledger ?? new MemoryLedger();
+  const pool = o.pooled === false ? undefined : (o.pool ?? createPayloadPool());
   const result = await writeBundle({
     out: join(dir, name),
     exportId: o.exportId ?? `exp-${name.replace(/[^a-z0-9]/gi, '')}`,
@@ -73,7 +79,8 @@ export async function makeBundle(
     definition: { name: 'customers', version: 3, digest: 'sha256:00' },
     purpose: 'regulator request 42',
     actor: { kind: 'local-operator', id: 'tester' },
-    payload: encodeRecords(iterate(o.records ?? sampleRecords(50))),
+    payload: encodeRecords(iterate(o.records ?? sampleRecords(50)), pool === undefined ? {} : { pool }),
+    ...(pool === undefined ? {} : { payloadPool: pool }),
     recipients: o.recipients ?? [],
     signer: key,
     ledger,
